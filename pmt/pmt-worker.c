@@ -1,0 +1,772 @@
+/* pmt-worker.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "pmt-enums.h"
+#include "pmt-error.h"
+#include "pmt-i18n-private.h"
+#include "pmt-task-private.h"
+#include "pmt-worker.h"
+
+/**
+ * SECTION:pmt-worker
+ * @title: PmtWorker
+ * @short_description: One thread with its own queue
+ *
+ * A #PmtWorker owns one thread and a first-in, first-out queue of tasks:
+ * pmt_worker_push() queues a task and the thread runs the tasks one after
+ * the other.
+ *
+ * pmt_worker_stop() lets the running task finish and cancels the tasks
+ * still queued (the seed's `safe_stop`); pmt_worker_kill() also triggers
+ * the cancellable of the running task.  Either way every task pushed ends
+ * in a terminal state: none is dropped.  pmt_worker_join() waits for the
+ * thread to exit.
+ *
+ * With #PmtWorker:idle-timeout set, the thread exits after idling that
+ * long (the seed's `workerAutoKill`); the worker stays usable and the next
+ * pmt_worker_push() starts a new thread.
+ *
+ * The thread holds a reference on the worker while it runs: stop a worker
+ * whose idle timeout is -1 to free it.  The thread is named after the
+ * worker, as `top -H` and debuggers show.
+ *
+ * Every method may be called from any thread.  The monitoring properties
+ * change on the worker's thread and have no #GObject::notify, except
+ * #PmtWorker:running.
+ */
+
+struct _PmtWorker
+{
+  GObject parent_instance;
+
+  GMutex mutex;
+  GCond cond;                /* pmt_worker_join() waits on it */
+  GAsyncQueue *queue;        /* of PmtTask, and stop_marker */
+  GThread *thread;           /* the newest thread, kept to detect self-joins */
+  PmtTask *current_task;
+  char *name;
+  gint64 idle_timeout;
+  guint64 n_tasks_run;
+  PmtWorkerState state;
+  guint running : 1;
+  guint killed : 1;
+};
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_STATE,
+  PROP_CURRENT_TASK,
+  PROP_CURRENT_PRIORITY,
+  PROP_N_TASKS_RUN,
+  PROP_IDLE_TIMEOUT,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (PmtWorker, pmt_worker, G_TYPE_OBJECT)
+
+static GParamSpec *properties[N_PROPS];
+static guint last_worker_serial;
+
+/* Queued after the last task to make the thread exit. */
+static int stop_marker;
+
+static void
+unref_queue_item (gpointer item)
+{
+  if (item != &stop_marker)
+    g_object_unref (item);
+}
+
+static void
+pmt_worker_constructed (GObject *object)
+{
+  PmtWorker *self = (PmtWorker *)object;
+
+  G_OBJECT_CLASS (pmt_worker_parent_class)->constructed (object);
+
+  if (self->name == NULL)
+    self->name = g_strdup_printf ("pmt-worker-%u",
+                                  __atomic_add_fetch (&last_worker_serial, 1, __ATOMIC_RELAXED));
+}
+
+static void
+pmt_worker_finalize (GObject *object)
+{
+  PmtWorker *self = (PmtWorker *)object;
+
+  g_assert (!self->running);
+  g_assert (self->current_task == NULL);
+
+  g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->thread, g_thread_unref);
+  g_clear_pointer (&self->name, g_free);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (pmt_worker_parent_class)->finalize (object);
+}
+
+static void
+pmt_worker_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  PmtWorker *self = PMT_WORKER (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, pmt_worker_get_name (self));
+      break;
+
+    case PROP_STATE:
+      g_value_set_enum (value, pmt_worker_get_state (self));
+      break;
+
+    case PROP_CURRENT_TASK:
+      g_value_take_object (value, pmt_worker_dup_current_task (self));
+      break;
+
+    case PROP_CURRENT_PRIORITY:
+      g_value_set_int (value, pmt_worker_get_current_priority (self));
+      break;
+
+    case PROP_N_TASKS_RUN:
+      g_value_set_uint64 (value, pmt_worker_get_n_tasks_run (self));
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_int64 (value, pmt_worker_get_idle_timeout (self));
+      break;
+
+    case PROP_RUNNING:
+      g_value_set_boolean (value, pmt_worker_is_running (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmt_worker_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  PmtWorker *self = PMT_WORKER (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      self->name = g_value_dup_string (value);
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      pmt_worker_set_idle_timeout (self, g_value_get_int64 (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pmt_worker_class_init (PmtWorkerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = pmt_worker_constructed;
+  object_class->finalize = pmt_worker_finalize;
+  object_class->get_property = pmt_worker_get_property;
+  object_class->set_property = pmt_worker_set_property;
+
+  /**
+   * PmtWorker:name:
+   *
+   * The name of the worker, given to its thread.  A unique one is made
+   * when none is given.
+   */
+  properties[PROP_NAME] =
+    g_param_spec_string ("name", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:state:
+   *
+   * Whether the worker is idle, busy, stopping or stopped.
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       PMT_TYPE_WORKER_STATE, PMT_WORKER_STATE_IDLE,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:current-task:
+   *
+   * The task the worker runs now, or %NULL.
+   */
+  properties[PROP_CURRENT_TASK] =
+    g_param_spec_object ("current-task", NULL, NULL,
+                         PMT_TYPE_TASK,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:current-priority:
+   *
+   * The priority of the task the worker runs now, or 0 when idle.
+   */
+  properties[PROP_CURRENT_PRIORITY] =
+    g_param_spec_int ("current-priority", NULL, NULL,
+                      G_MININT, G_MAXINT, 0,
+                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:n-tasks-run:
+   *
+   * How many tasks the worker ran; tasks cancelled before they started do
+   * not count.
+   */
+  properties[PROP_N_TASKS_RUN] =
+    g_param_spec_uint64 ("n-tasks-run", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:idle-timeout:
+   *
+   * Microseconds after which an idle thread exits, or -1 to keep it.  The
+   * worker stays usable: the next push starts a new thread.  A change
+   * takes effect the next time the thread waits for a task.
+   */
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_int64 ("idle-timeout", NULL, NULL,
+                        -1, G_MAXINT64, -1,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * PmtWorker:running:
+   *
+   * Whether the worker has a thread now.  Notified from the thread that
+   * starts or ends it.
+   */
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pmt_worker_init (PmtWorker *self)
+{
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  self->queue = g_async_queue_new_full (unref_queue_item);
+  self->idle_timeout = -1;
+  self->state = PMT_WORKER_STATE_IDLE;
+}
+
+/**
+ * pmt_worker_new:
+ * @name: (nullable): the name of the worker and its thread
+ *
+ * Creates a worker.  Its thread starts with the first task pushed.
+ *
+ * Returns: (transfer full): a new #PmtWorker
+ */
+PmtWorker *
+pmt_worker_new (const char *name)
+{
+  return g_object_new (PMT_TYPE_WORKER, "name", name, NULL);
+}
+
+/* Returns TRUE when the thread may exit: the queue is empty, and a push
+ * from now on starts a new thread since it takes the same lock. */
+static gboolean
+leave_if_idle (PmtWorker *self)
+{
+  gboolean leave;
+
+  g_mutex_lock (&self->mutex);
+  leave = g_async_queue_length (self->queue) == 0;
+  if (leave)
+    self->running = FALSE;
+  g_mutex_unlock (&self->mutex);
+
+  if (leave)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+
+  return leave;
+}
+
+static void
+leave_stopped (PmtWorker *self)
+{
+  g_mutex_lock (&self->mutex);
+  self->running = FALSE;
+  self->state = PMT_WORKER_STATE_STOPPED;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+}
+
+static void
+run_one (PmtWorker *self,
+         PmtTask   *task)
+{
+  gboolean killed;
+
+  g_mutex_lock (&self->mutex);
+  killed = self->killed;
+  if (!killed)
+    {
+      self->current_task = task;
+      if (self->state == PMT_WORKER_STATE_IDLE)
+        self->state = PMT_WORKER_STATE_BUSY;
+    }
+  g_mutex_unlock (&self->mutex);
+
+  /* Taken off the queue after a kill: it counts as queued, so cancel it. */
+  if (killed)
+    {
+      pmt_task_cancel (task);
+      return;
+    }
+
+  if (_pmt_task_execute (task, self) == PMT_TASK_CLAIM_OK)
+    __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
+
+  g_mutex_lock (&self->mutex);
+  self->current_task = NULL;
+  if (self->state == PMT_WORKER_STATE_BUSY)
+    self->state = PMT_WORKER_STATE_IDLE;
+  g_mutex_unlock (&self->mutex);
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  PmtWorker *self = data;
+
+  for (;;)
+    {
+      gint64 idle_timeout = pmt_worker_get_idle_timeout (self);
+      gpointer item;
+
+      if (idle_timeout < 0)
+        item = g_async_queue_pop (self->queue);
+      else
+        item = g_async_queue_timeout_pop (self->queue, idle_timeout);
+
+      if (item == &stop_marker)
+        {
+          leave_stopped (self);
+          break;
+        }
+
+      if (item == NULL)
+        {
+          if (leave_if_idle (self))
+            break;
+          continue;
+        }
+
+      run_one (self, item);
+      g_object_unref (item);
+    }
+
+  g_object_unref (self);
+
+  return NULL;
+}
+
+static gboolean
+start_thread_locked (PmtWorker  *self,
+                     GError    **error)
+{
+  GThread *thread;
+
+  thread = g_thread_try_new (self->name, worker_thread, g_object_ref (self), error);
+  if (thread == NULL)
+    {
+      g_object_unref (self);
+      return FALSE;
+    }
+
+  g_clear_pointer (&self->thread, g_thread_unref);
+  self->thread = thread;
+  self->running = TRUE;
+
+  return TRUE;
+}
+
+/* Queues @task, starting a thread if there is none.  The task was marked
+ * queued by the caller. */
+static gboolean
+push_locked (PmtWorker  *self,
+             PmtTask    *task,
+             gboolean   *started,
+             GError    **error)
+{
+  if (self->state >= PMT_WORKER_STATE_STOPPING)
+    {
+      g_set_error (error, PMT_ERROR, PMT_ERROR_STOPPED,
+                   _("Worker “%s” is stopping and takes no more tasks"), self->name);
+      return FALSE;
+    }
+
+  *started = !self->running;
+  if (*started && !start_thread_locked (self, error))
+    return FALSE;
+
+  g_async_queue_push (self->queue, g_object_ref (task));
+
+  return TRUE;
+}
+
+/**
+ * pmt_worker_push:
+ * @self: a #PmtWorker
+ * @task: a pending #PmtTask
+ * @error: return location for a #GError
+ *
+ * Queues @task; the worker runs its tasks one after the other, in the
+ * order they were pushed.  @task must be %PMT_TASK_STATE_PENDING.
+ *
+ * A stopping or stopped worker refuses the task with %PMT_ERROR_STOPPED
+ * and leaves it untouched; a task cancelled before it was pushed is
+ * refused with %G_IO_ERROR_CANCELLED.
+ *
+ * Returns: %TRUE when the task was queued
+ */
+gboolean
+pmt_worker_push (PmtWorker  *self,
+                 PmtTask    *task,
+                 GError    **error)
+{
+  gboolean pushed, started = FALSE;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
+  g_return_val_if_fail (PMT_IS_TASK (task), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  switch (_pmt_task_mark_queued (task))
+    {
+    case PMT_TASK_ENQUEUE_OK:
+      break;
+
+    case PMT_TASK_ENQUEUE_CANCELLED:
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           _("The task was cancelled"));
+      return FALSE;
+
+    case PMT_TASK_ENQUEUE_NOT_PENDING:
+    default:
+      g_critical ("%s: task %" G_GUINT64_FORMAT " was submitted already",
+                  G_STRFUNC, pmt_task_get_id (task));
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->mutex);
+  pushed = push_locked (self, task, &started, error);
+  g_mutex_unlock (&self->mutex);
+
+  if (!pushed)
+    _pmt_task_unmark_queued (task);
+  else if (started)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+
+  return pushed;
+}
+
+/* Moves the worker to STOPPING and takes the queued tasks out.  Returns
+ * the current task (a new reference) when @kill. */
+static GList *
+begin_stop (PmtWorker  *self,
+            gboolean    kill,
+            PmtTask   **current)
+{
+  GList *queued = NULL;
+  gpointer item;
+
+  g_mutex_lock (&self->mutex);
+  if (kill)
+    {
+      self->killed = TRUE;
+      if (self->current_task != NULL)
+        *current = g_object_ref (self->current_task);
+    }
+
+  if (self->state < PMT_WORKER_STATE_STOPPING)
+    {
+      while ((item = g_async_queue_try_pop (self->queue)) != NULL)
+        queued = g_list_prepend (queued, item);
+
+      if (self->running)
+        {
+          self->state = PMT_WORKER_STATE_STOPPING;
+          g_async_queue_push (self->queue, &stop_marker);
+        }
+      else
+        {
+          self->state = PMT_WORKER_STATE_STOPPED;
+          g_cond_broadcast (&self->cond);
+        }
+    }
+  g_mutex_unlock (&self->mutex);
+
+  return g_list_reverse (queued);
+}
+
+static void
+cancel_all (GList *tasks)
+{
+  for (GList *l = tasks; l != NULL; l = l->next)
+    pmt_task_cancel (l->data);
+  g_list_free_full (tasks, g_object_unref);
+}
+
+/**
+ * pmt_worker_stop:
+ * @self: a #PmtWorker
+ *
+ * Stops the worker: the task it runs now finishes, the tasks still queued
+ * are cancelled (in the calling thread), and the thread exits.  Further
+ * pushes are refused.  Does not wait: see pmt_worker_join().
+ */
+void
+pmt_worker_stop (PmtWorker *self)
+{
+  g_return_if_fail (PMT_IS_WORKER (self));
+
+  cancel_all (begin_stop (self, FALSE, NULL));
+}
+
+/**
+ * pmt_worker_kill:
+ * @self: a #PmtWorker
+ *
+ * Like pmt_worker_stop(), and also cancels the task the worker runs now:
+ * its #GCancellable is triggered.  The thread itself is never killed; it
+ * exits when that task's function returns.
+ */
+void
+pmt_worker_kill (PmtWorker *self)
+{
+  PmtTask *current = NULL;
+
+  g_return_if_fail (PMT_IS_WORKER (self));
+
+  cancel_all (begin_stop (self, TRUE, &current));
+
+  if (current != NULL)
+    {
+      pmt_task_cancel (current);
+      g_object_unref (current);
+    }
+}
+
+/**
+ * pmt_worker_join:
+ * @self: a #PmtWorker
+ * @timeout_usec: how long to wait in microseconds: negative waits
+ *   forever, 0 only checks
+ *
+ * Waits until the worker stopped: pmt_worker_stop() or pmt_worker_kill()
+ * was called and its thread has finished its last task.  Joining from the
+ * worker's own thread is a programming error.
+ *
+ * Returns: %TRUE when the worker is stopped, %FALSE on timeout
+ */
+gboolean
+pmt_worker_join (PmtWorker *self,
+                 gint64     timeout_usec)
+{
+  gint64 end_time;
+  gboolean stopped;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
+
+  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+
+  g_mutex_lock (&self->mutex);
+  if (self->running && self->thread == g_thread_self ())
+    {
+      g_mutex_unlock (&self->mutex);
+      g_critical ("%s: worker “%s” cannot join itself", G_STRFUNC, self->name);
+      return FALSE;
+    }
+  while (self->state != PMT_WORKER_STATE_STOPPED)
+    {
+      if (timeout_usec < 0)
+        g_cond_wait (&self->cond, &self->mutex);
+      else if (timeout_usec == 0 || !g_cond_wait_until (&self->cond, &self->mutex, end_time))
+        break;
+    }
+  stopped = self->state == PMT_WORKER_STATE_STOPPED;
+  g_mutex_unlock (&self->mutex);
+
+  return stopped;
+}
+
+/**
+ * pmt_worker_get_name:
+ * @self: a #PmtWorker
+ *
+ * Returns: the name of the worker
+ */
+const char *
+pmt_worker_get_name (PmtWorker *self)
+{
+  g_return_val_if_fail (PMT_IS_WORKER (self), NULL);
+
+  return self->name;
+}
+
+/**
+ * pmt_worker_get_state:
+ * @self: a #PmtWorker
+ *
+ * Returns: the state of the worker now
+ */
+PmtWorkerState
+pmt_worker_get_state (PmtWorker *self)
+{
+  PmtWorkerState state;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), PMT_WORKER_STATE_STOPPED);
+
+  g_mutex_lock (&self->mutex);
+  state = self->state;
+  g_mutex_unlock (&self->mutex);
+
+  return state;
+}
+
+/**
+ * pmt_worker_dup_current_task:
+ * @self: a #PmtWorker
+ *
+ * Returns: (transfer full) (nullable): the task the worker runs now
+ */
+PmtTask *
+pmt_worker_dup_current_task (PmtWorker *self)
+{
+  PmtTask *task;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), NULL);
+
+  g_mutex_lock (&self->mutex);
+  task = self->current_task ? g_object_ref (self->current_task) : NULL;
+  g_mutex_unlock (&self->mutex);
+
+  return task;
+}
+
+/**
+ * pmt_worker_get_current_priority:
+ * @self: a #PmtWorker
+ *
+ * Returns: the priority of the task the worker runs now, or 0 when idle
+ */
+gint
+pmt_worker_get_current_priority (PmtWorker *self)
+{
+  g_autoptr(PmtTask) task = NULL;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), 0);
+
+  task = pmt_worker_dup_current_task (self);
+
+  return task ? pmt_task_get_priority (task) : 0;
+}
+
+/**
+ * pmt_worker_get_n_tasks_run:
+ * @self: a #PmtWorker
+ *
+ * Returns: how many tasks the worker ran
+ */
+guint64
+pmt_worker_get_n_tasks_run (PmtWorker *self)
+{
+  g_return_val_if_fail (PMT_IS_WORKER (self), 0);
+
+  return __atomic_load_n (&self->n_tasks_run, __ATOMIC_RELAXED);
+}
+
+/**
+ * pmt_worker_get_idle_timeout:
+ * @self: a #PmtWorker
+ *
+ * Returns: microseconds after which an idle thread exits, or -1
+ */
+gint64
+pmt_worker_get_idle_timeout (PmtWorker *self)
+{
+  gint64 idle_timeout;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), -1);
+
+  g_mutex_lock (&self->mutex);
+  idle_timeout = self->idle_timeout;
+  g_mutex_unlock (&self->mutex);
+
+  return idle_timeout;
+}
+
+/**
+ * pmt_worker_set_idle_timeout:
+ * @self: a #PmtWorker
+ * @idle_timeout_usec: microseconds, or -1 to keep the thread
+ *
+ * Sets #PmtWorker:idle-timeout.
+ */
+void
+pmt_worker_set_idle_timeout (PmtWorker *self,
+                             gint64     idle_timeout_usec)
+{
+  gboolean changed;
+
+  g_return_if_fail (PMT_IS_WORKER (self));
+  g_return_if_fail (idle_timeout_usec >= -1);
+
+  g_mutex_lock (&self->mutex);
+  changed = self->idle_timeout != idle_timeout_usec;
+  self->idle_timeout = idle_timeout_usec;
+  g_mutex_unlock (&self->mutex);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
+}
+
+/**
+ * pmt_worker_is_running:
+ * @self: a #PmtWorker
+ *
+ * Returns: whether the worker has a thread now
+ */
+gboolean
+pmt_worker_is_running (PmtWorker *self)
+{
+  gboolean running;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
+
+  g_mutex_lock (&self->mutex);
+  running = self->running;
+  g_mutex_unlock (&self->mutex);
+
+  return running;
+}
