@@ -46,6 +46,13 @@ typedef enum
   PMT_ERROR_COMMAND_FAILED,
 } PmtError;
 
+/**
+ * pmt_error_quark:
+ *
+ * The quark of the %PMT_ERROR domain.
+ *
+ * Returns: the error domain quark
+ */
 PMT_AVAILABLE_IN_ALL
 GQuark pmt_error_quark (void);
 

@@ -178,6 +178,8 @@ pmt_limiter_init (PmtLimiter *self)
  * @limit: how many may hold the limiter at once; 0 lets nobody in until
  *   the limit is raised
  *
+ * Creates a limiter that lets at most @limit hold it at once.
+ *
  * Returns: (transfer full): a new #PmtLimiter
  */
 PmtLimiter *
@@ -428,8 +430,10 @@ async_waiter_free (Waiter *waiter)
   g_free (waiter);
 }
 
+/* A GCancellableSourceFunc: the cancellable comes first. */
 static gboolean
-acquire_async_cancelled (gpointer data)
+acquire_async_cancelled (GCancellable *cancellable,
+                         gpointer      data)
 {
   Waiter *waiter = data;
   GTask *task = waiter->task;
@@ -462,6 +466,11 @@ acquire_async_cancelled (gpointer data)
  * thread-default main context when it is acquired.  Waits in the same
  * first-come, first-served line as pmt_limiter_acquire().  Finish with
  * pmt_limiter_acquire_finish().
+ *
+ * Cancelling @cancellable while waiting ends the call with
+ * %G_IO_ERROR_CANCELLED.  If the limiter was handed over before the
+ * cancellation took effect, the call succeeds anyway, as
+ * pmt_limiter_acquire() does, and the caller must release the limiter.
  */
 void
 pmt_limiter_acquire_async (PmtLimiter          *self,
@@ -478,6 +487,9 @@ pmt_limiter_acquire_async (PmtLimiter          *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pmt_limiter_acquire_async);
+  /* Once granted, the limiter is the caller's: a cancellation after that
+   * must not turn the result into an error, or nobody would release it. */
+  g_task_set_check_cancellable (task, FALSE);
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -490,7 +502,8 @@ pmt_limiter_acquire_async (PmtLimiter          *self,
   if (cancellable != NULL)
     {
       waiter->cancel_source = g_cancellable_source_new (cancellable);
-      g_source_set_callback (waiter->cancel_source, acquire_async_cancelled, waiter, NULL);
+      g_source_set_callback (waiter->cancel_source, G_SOURCE_FUNC (acquire_async_cancelled),
+                             waiter, NULL);
       g_source_set_static_name (waiter->cancel_source, "[pmt] limiter acquire cancelled");
     }
 
@@ -575,6 +588,8 @@ pmt_limiter_run (PmtLimiter      *self,
  * pmt_limiter_get_limit:
  * @self: a #PmtLimiter
  *
+ * Gets #PmtLimiter:limit.
+ *
  * Returns: how many may hold the limiter at once
  */
 guint
@@ -631,6 +646,8 @@ pmt_limiter_set_limit (PmtLimiter *self,
  * pmt_limiter_get_available:
  * @self: a #PmtLimiter
  *
+ * Gets how many more could acquire the limiter now, without waiting.
+ *
  * Returns: how many more could hold the limiter now
  */
 guint
@@ -650,6 +667,8 @@ pmt_limiter_get_available (PmtLimiter *self)
 /**
  * pmt_limiter_get_n_waiting:
  * @self: a #PmtLimiter
+ *
+ * Gets how many are waiting in line for the limiter.
  *
  * Returns: how many threads and asynchronous calls wait for the limiter
  */

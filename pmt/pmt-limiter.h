@@ -16,7 +16,18 @@
 
 G_BEGIN_DECLS
 
+/**
+ * PMT_TYPE_LIMITER:
+ *
+ * The #GType of #PmtLimiter.
+ */
 #define PMT_TYPE_LIMITER (pmt_limiter_get_type ())
+
+/**
+ * PmtLimiter:
+ *
+ * A counting semaphore with first-come, first-served waiters.  All its fields are private.
+ */
 
 PMT_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (PmtLimiter, pmt_limiter, PMT, LIMITER, GObject)

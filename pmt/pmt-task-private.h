@@ -28,9 +28,12 @@ PmtTaskEnqueue _pmt_task_mark_queued   (PmtTask    *self);
 /* Puts a task that _pmt_task_mark_queued() accepted back to PENDING, for
  * a submission refused after all: the refused task is left untouched. */
 void           _pmt_task_unmark_queued (PmtTask    *self);
-/* Runs the task in the calling thread on behalf of @worker (may be NULL):
- * limiter, function, callback, completion. */
-PmtTaskClaim   _pmt_task_execute       (PmtTask    *self,
+/* Makes the calling thread the one that runs the task, on behalf of
+ * @worker (may be NULL): PENDING or QUEUED → RUNNING. */
+PmtTaskClaim   _pmt_task_claim         (PmtTask    *self,
                                         PmtWorker  *worker);
+/* Runs a task claimed by the calling thread: limiter, function, callback,
+ * completion. */
+void           _pmt_task_run_claimed   (PmtTask    *self);
 
 G_END_DECLS

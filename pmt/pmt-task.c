@@ -80,6 +80,9 @@ typedef struct
   /* The thread emitting #PmtTask::completed; it may wait on the task
    * from a handler without deadlocking on itself. */
   GThread *finishing_thread;
+  /* The thread running the task, so its function and callback can read
+   * the outcome before it is published. */
+  GThread *running_thread;
 
   GSList *waiters;
   GSList *async_waiters;
@@ -555,6 +558,7 @@ set_terminal_locked (PmtTask *self)
     priv->state = PMT_TASK_STATE_FAILED;
 
   priv->finishing_thread = g_thread_self ();
+  priv->running_thread = NULL;
 
   return priv->main_context ? g_main_context_ref (priv->main_context) : NULL;
 }
@@ -582,11 +586,10 @@ run_under_limiter (PmtTask *self)
 }
 
 PmtTaskClaim
-_pmt_task_execute (PmtTask   *self,
-                   PmtWorker *worker)
+_pmt_task_claim (PmtTask   *self,
+                 PmtWorker *worker)
 {
   PmtTaskPrivate *priv = get_priv (self);
-  GMainContext *context;
 
   g_mutex_lock (&priv->mutex);
   if (priv->started)
@@ -601,9 +604,19 @@ _pmt_task_execute (PmtTask   *self,
     }
   priv->started = TRUE;
   priv->state = PMT_TASK_STATE_RUNNING;
+  priv->running_thread = g_thread_self ();
   if (worker != NULL)
     g_set_object (&priv->worker, worker);
   g_mutex_unlock (&priv->mutex);
+
+  return PMT_TASK_CLAIM_OK;
+}
+
+void
+_pmt_task_run_claimed (PmtTask *self)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  GMainContext *context;
 
   run_under_limiter (self);
 
@@ -618,8 +631,6 @@ _pmt_task_execute (PmtTask   *self,
   g_mutex_unlock (&priv->mutex);
 
   pmt_task_finish (self, context);
-
-  return PMT_TASK_CLAIM_OK;
 }
 
 PmtTaskEnqueue
@@ -668,9 +679,20 @@ pmt_task_run (PmtTask *self)
 {
   g_return_if_fail (PMT_IS_TASK (self));
 
-  if (_pmt_task_execute (self, NULL) == PMT_TASK_CLAIM_STARTED)
-    g_critical ("%s: task %" G_GUINT64_FORMAT " has already run; a task runs at most once",
-                G_STRFUNC, get_priv (self)->id);
+  switch (_pmt_task_claim (self, NULL))
+    {
+    case PMT_TASK_CLAIM_OK:
+      _pmt_task_run_claimed (self);
+      break;
+
+    case PMT_TASK_CLAIM_CANCELLED:
+      break;
+
+    case PMT_TASK_CLAIM_STARTED:
+    default:
+      g_critical ("%s: task %" G_GUINT64_FORMAT " has already run; a task runs at most once",
+                  G_STRFUNC, get_priv (self)->id);
+    }
 }
 
 /**
@@ -760,6 +782,8 @@ pmt_task_get_cancellable (PmtTask *self)
  * pmt_task_get_id:
  * @self: a #PmtTask
  *
+ * Gets #PmtTask:id, a cheap number unique in the process.
+ *
  * Returns: the unique number of the task
  */
 guint64
@@ -773,6 +797,9 @@ pmt_task_get_id (PmtTask *self)
 /**
  * pmt_task_get_state:
  * @self: a #PmtTask
+ *
+ * Gets the state of the task.  It may change right after the call on
+ * another thread, except once it is terminal.
  *
  * Returns: the state of the task now
  */
@@ -811,6 +838,8 @@ pmt_task_is_done (PmtTask *self)
 /**
  * pmt_task_get_worker:
  * @self: a #PmtTask
+ *
+ * Gets #PmtTask:worker.
  *
  * Returns: (transfer none) (nullable): the worker that runs or ran the
  *   task
@@ -851,6 +880,8 @@ check_pending_locked (PmtTask    *self,
 /**
  * pmt_task_get_priority:
  * @self: a #PmtTask
+ *
+ * Gets #PmtTask:priority.
  *
  * Returns: the priority of the task; lower values run first
  */
@@ -895,6 +926,8 @@ pmt_task_set_priority (PmtTask *self,
  * pmt_task_get_store_result:
  * @self: a #PmtTask
  *
+ * Gets #PmtTask:store-result.
+ *
  * Returns: whether the task keeps its result once its callback ran
  */
 gboolean
@@ -938,6 +971,8 @@ pmt_task_set_store_result (PmtTask  *self,
  * pmt_task_get_limiter:
  * @self: a #PmtTask
  *
+ * Gets #PmtTask:limiter.
+ *
  * Returns: (transfer none) (nullable): the limiter the task runs under
  */
 PmtLimiter *
@@ -980,6 +1015,8 @@ pmt_task_set_limiter (PmtTask    *self,
 /**
  * pmt_task_get_main_context:
  * @self: a #PmtTask
+ *
+ * Gets #PmtTask:main-context.
  *
  * Returns: (transfer none) (nullable): the context #PmtTask::completed is
  *   emitted on, or %NULL for the finishing thread
@@ -1068,6 +1105,8 @@ pmt_task_set_callback (PmtTask         *self,
 /**
  * pmt_task_get_task_data:
  * @self: a #PmtTask
+ *
+ * Gets the data set with pmt_task_set_task_data().
  *
  * Returns: (transfer none) (nullable): the data set with
  *   pmt_task_set_task_data()
@@ -1305,12 +1344,19 @@ pmt_task_return_new_error (PmtTask    *self,
   pmt_task_return_error (self, error);
 }
 
-/* Results are read without the lock once the task is terminal: nothing
- * writes them after that. */
+/* Results are read without the lock once the task is terminal, since
+ * nothing writes them after that, or by the thread that runs the task. */
 static gboolean
-is_terminal (PmtTask *self)
+outcome_readable (PmtTask *self)
 {
-  return TERMINAL (pmt_task_get_state (self));
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean readable;
+
+  g_mutex_lock (&priv->mutex);
+  readable = TERMINAL (priv->state) || priv->running_thread == g_thread_self ();
+  g_mutex_unlock (&priv->mutex);
+
+  return readable;
 }
 
 /**
@@ -1322,7 +1368,9 @@ is_terminal (PmtTask *self)
  * %G_TYPE_POINTER value.
  *
  * Returns: (transfer none) (nullable): the result, or %NULL if the task
- *   has not finished, failed, reported no value or does not store it
+ *   has not finished, failed, reported no value or does not store it.
+ *   The task's own function and callback can read it before the task
+ *   finishes
  */
 const GValue *
 pmt_task_get_result (PmtTask *self)
@@ -1332,7 +1380,7 @@ pmt_task_get_result (PmtTask *self)
   g_return_val_if_fail (PMT_IS_TASK (self), NULL);
 
   priv = get_priv (self);
-  if (!is_terminal (self) || !G_IS_VALUE (&priv->result))
+  if (!outcome_readable (self) || !G_IS_VALUE (&priv->result))
     return NULL;
 
   return &priv->result;
@@ -1341,6 +1389,9 @@ pmt_task_get_result (PmtTask *self)
 /**
  * pmt_task_get_result_pointer:
  * @self: a #PmtTask
+ *
+ * Gets the result of a task that reported it with
+ * pmt_task_return_pointer().
  *
  * Returns: (transfer none) (nullable): the result given to
  *   pmt_task_return_pointer(), or %NULL
@@ -1363,6 +1414,9 @@ pmt_task_get_result_pointer (PmtTask *self)
  * pmt_task_get_error:
  * @self: a #PmtTask
  *
+ * Gets the error of a finished task.  The task's own function and
+ * callback can read it before the task finishes.
+ *
  * Returns: (transfer none) (nullable): the error of a failed or cancelled
  *   task, kept until the task is finalized
  */
@@ -1371,7 +1425,7 @@ pmt_task_get_error (PmtTask *self)
 {
   g_return_val_if_fail (PMT_IS_TASK (self), NULL);
 
-  if (!is_terminal (self))
+  if (!outcome_readable (self))
     return NULL;
 
   return get_priv (self)->error;
@@ -1449,8 +1503,10 @@ pmt_task_wait (PmtTask *self,
   return done;
 }
 
+/* A GCancellableSourceFunc: the cancellable comes first. */
 static gboolean
-wait_async_cancelled (gpointer data)
+wait_async_cancelled (GCancellable *cancellable,
+                      gpointer      data)
 {
   GTask *task = data;
   PmtTask *self = g_task_get_source_object (task);
@@ -1508,7 +1564,7 @@ pmt_task_wait_async (PmtTask             *self,
       /* Attached to the caller's context: cancellation then touches the
        * waiter list on the caller's thread, never inside a signal handler
        * of the cancelling thread. */
-      g_source_set_callback (source, wait_async_cancelled, task, NULL);
+      g_source_set_callback (source, G_SOURCE_FUNC (wait_async_cancelled), task, NULL);
       g_source_set_static_name (source, "[pmt] task wait cancelled");
       g_task_set_task_data (task, source, (GDestroyNotify)g_source_unref);
       g_source_attach (source, g_task_get_context (task));

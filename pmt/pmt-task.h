@@ -38,7 +38,18 @@ typedef enum
   PMT_TASK_STATE_CANCELLED,
 } PmtTaskState;
 
+/**
+ * PMT_TYPE_TASK:
+ *
+ * The #GType of #PmtTask.
+ */
 #define PMT_TYPE_TASK (pmt_task_get_type ())
+
+/**
+ * PmtTask:
+ *
+ * A unit of work that is also an event.  All its fields are private.
+ */
 
 PMT_AVAILABLE_IN_ALL
 G_DECLARE_DERIVABLE_TYPE (PmtTask, pmt_task, PMT, TASK, GObject)

@@ -10,6 +10,9 @@
 /**
  * pmt_get_major_version:
  *
+ * Gets the major version of the Pmt library the program runs with, which
+ * may differ from %PMT_MAJOR_VERSION, the version it was compiled against.
+ *
  * Returns: the major version of the library Pmt programs run with
  */
 guint
@@ -21,6 +24,9 @@ pmt_get_major_version (void)
 /**
  * pmt_get_minor_version:
  *
+ * Gets the minor version of the Pmt library the program runs with, which
+ * may differ from %PMT_MINOR_VERSION, the version it was compiled against.
+ *
  * Returns: the minor version of the library Pmt programs run with
  */
 guint
@@ -31,6 +37,9 @@ pmt_get_minor_version (void)
 
 /**
  * pmt_get_micro_version:
+ *
+ * Gets the micro version of the Pmt library the program runs with, which
+ * may differ from %PMT_MICRO_VERSION, the version it was compiled against.
  *
  * Returns: the micro version of the library Pmt programs run with
  */

@@ -233,7 +233,8 @@ pmt_worker_class_init (PmtWorkerClass *klass)
    * PmtWorker:n-tasks-run:
    *
    * How many tasks the worker ran; tasks cancelled before they started do
-   * not count.
+   * not count.  A task counts from the moment it starts, so a thread that
+   * waited for a task sees it counted.
    */
   properties[PROP_N_TASKS_RUN] =
     g_param_spec_uint64 ("n-tasks-run", NULL, NULL,
@@ -344,8 +345,13 @@ run_one (PmtWorker *self,
       return;
     }
 
-  if (_pmt_task_execute (task, self) == PMT_TASK_CLAIM_OK)
-    __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
+  /* Counted once claimed, before it runs: its waiters wake inside
+   * _pmt_task_run_claimed() and must see it counted. */
+  if (_pmt_task_claim (task, self) == PMT_TASK_CLAIM_OK)
+    {
+      __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
+      _pmt_task_run_claimed (task);
+    }
 
   g_mutex_lock (&self->mutex);
   self->current_task = NULL;
@@ -624,6 +630,8 @@ pmt_worker_join (PmtWorker *self,
  * pmt_worker_get_name:
  * @self: a #PmtWorker
  *
+ * Gets #PmtWorker:name.
+ *
  * Returns: the name of the worker
  */
 const char *
@@ -637,6 +645,8 @@ pmt_worker_get_name (PmtWorker *self)
 /**
  * pmt_worker_get_state:
  * @self: a #PmtWorker
+ *
+ * Gets #PmtWorker:state.
  *
  * Returns: the state of the worker now
  */
@@ -658,6 +668,8 @@ pmt_worker_get_state (PmtWorker *self)
  * pmt_worker_dup_current_task:
  * @self: a #PmtWorker
  *
+ * Gets the task the worker runs now.
+ *
  * Returns: (transfer full) (nullable): the task the worker runs now
  */
 PmtTask *
@@ -678,6 +690,8 @@ pmt_worker_dup_current_task (PmtWorker *self)
  * pmt_worker_get_current_priority:
  * @self: a #PmtWorker
  *
+ * Gets #PmtWorker:current-priority.
+ *
  * Returns: the priority of the task the worker runs now, or 0 when idle
  */
 gint
@@ -696,6 +710,8 @@ pmt_worker_get_current_priority (PmtWorker *self)
  * pmt_worker_get_n_tasks_run:
  * @self: a #PmtWorker
  *
+ * Gets #PmtWorker:n-tasks-run.
+ *
  * Returns: how many tasks the worker ran
  */
 guint64
@@ -709,6 +725,8 @@ pmt_worker_get_n_tasks_run (PmtWorker *self)
 /**
  * pmt_worker_get_idle_timeout:
  * @self: a #PmtWorker
+ *
+ * Gets #PmtWorker:idle-timeout.
  *
  * Returns: microseconds after which an idle thread exits, or -1
  */
@@ -754,6 +772,10 @@ pmt_worker_set_idle_timeout (PmtWorker *self,
 /**
  * pmt_worker_is_running:
  * @self: a #PmtWorker
+ *
+ * Gets #PmtWorker:running: whether the worker has a thread now.  An
+ * idle worker whose thread exited after #PmtWorker:idle-timeout is not
+ * running, yet takes tasks.
  *
  * Returns: whether the worker has a thread now
  */

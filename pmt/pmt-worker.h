@@ -33,7 +33,18 @@ typedef enum
   PMT_WORKER_STATE_STOPPED,
 } PmtWorkerState;
 
+/**
+ * PMT_TYPE_WORKER:
+ *
+ * The #GType of #PmtWorker.
+ */
 #define PMT_TYPE_WORKER (pmt_worker_get_type ())
+
+/**
+ * PmtWorker:
+ *
+ * One thread with its own queue of tasks.  All its fields are private.
+ */
 
 PMT_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (PmtWorker, pmt_worker, PMT, WORKER, GObject)
