@@ -7,23 +7,36 @@
 
 #include "pmt-queue-private.h"
 
+/* 16 bytes: the sequence number wraps, and is compared as a distance,
+ * which stays right while fewer than 2^31 pushes separate two items in
+ * the queue. */
 typedef struct
 {
   gpointer item;
   gint priority;
-  guint64 seq;
+  guint32 seq;
 } Entry;
 
+/* A binary heap, plus a FIFO lane for the priority most pushes use: the
+ * lane takes pushes of its priority in O(1), and a pop takes whichever of
+ * the two heads comes first by (priority, push order), so the order is
+ * exact.  The lane adopts the priority of the first push it gets while
+ * empty. */
 struct _PmtQueue
 {
   GMutex mutex;
   GCond cond;
   Entry *heap;
-  guint length;
+  guint length;             /* of the heap */
   guint allocated;
+  Entry *lane;              /* a ring */
+  guint lane_head;
+  guint lane_length;
+  guint lane_allocated;
+  gint lane_priority;
   guint n_sleeping;   /* poppers blocked on cond */
   guint n_signalled;  /* of those, already woken and not yet running */
-  guint64 next_seq;
+  guint32 next_seq;
 };
 
 #define MIN_ALLOCATED 64
@@ -32,7 +45,8 @@ static inline gboolean
 entry_before (const Entry *a,
               const Entry *b)
 {
-  return a->priority < b->priority || (a->priority == b->priority && a->seq < b->seq);
+  return a->priority < b->priority ||
+         (a->priority == b->priority && (gint32)(a->seq - b->seq) < 0);
 }
 
 PmtQueue *
@@ -52,6 +66,7 @@ _pmt_queue_free (PmtQueue *queue)
   g_assert (queue->n_sleeping == 0);
 
   g_free (queue->heap);
+  g_free (queue->lane);
   g_mutex_clear (&queue->mutex);
   g_cond_clear (&queue->cond);
   g_free (queue);
@@ -124,23 +139,59 @@ resize (PmtQueue *queue,
   queue->allocated = allocated;
 }
 
+/* Grows or shrinks the ring, unwrapping it. */
+static void
+resize_lane (PmtQueue *queue,
+             guint     allocated)
+{
+  Entry *lane = g_new (Entry, allocated);
+
+  for (guint i = 0; i < queue->lane_length; i++)
+    lane[i] = queue->lane[(queue->lane_head + i) % queue->lane_allocated];
+  g_free (queue->lane);
+  queue->lane = lane;
+  queue->lane_head = 0;
+  queue->lane_allocated = allocated;
+}
+
+static Entry *
+lane_append (PmtQueue *queue)
+{
+  if (queue->lane_length == queue->lane_allocated)
+    resize_lane (queue, MAX (MIN_ALLOCATED, queue->lane_allocated * 2));
+
+  return &queue->lane[(queue->lane_head + queue->lane_length++) % queue->lane_allocated];
+}
+
+static Entry *
+heap_append (PmtQueue *queue)
+{
+  if (queue->length == queue->allocated)
+    resize (queue, MAX (MIN_ALLOCATED, queue->allocated * 2));
+
+  return &queue->heap[queue->length];
+}
+
 void
 _pmt_queue_push_unlocked (PmtQueue *queue,
                           gpointer  item,
                           gint      priority)
 {
+  gboolean in_lane;
   Entry *entry;
 
   g_assert (item != NULL);
 
-  if (queue->length == queue->allocated)
-    resize (queue, MAX (MIN_ALLOCATED, queue->allocated * 2));
+  if (queue->lane_length == 0)
+    queue->lane_priority = priority;
+  in_lane = priority == queue->lane_priority;
 
-  entry = &queue->heap[queue->length];
+  entry = in_lane ? lane_append (queue) : heap_append (queue);
   entry->item = item;
   entry->priority = priority;
   entry->seq = queue->next_seq++;
-  sift_up (queue->heap, queue->length++);
+  if (!in_lane)
+    sift_up (queue->heap, queue->length++);
 
   /* Wake a popper only if one sleeps that nobody woke yet. */
   if (queue->n_sleeping > queue->n_signalled)
@@ -160,15 +211,11 @@ _pmt_queue_push (PmtQueue *queue,
   g_mutex_unlock (&queue->mutex);
 }
 
-gpointer
-_pmt_queue_try_pop_unlocked (PmtQueue *queue)
+static gpointer
+heap_pop (PmtQueue *queue)
 {
-  gpointer item;
+  gpointer item = queue->heap[0].item;
 
-  if (queue->length == 0)
-    return NULL;
-
-  item = queue->heap[0].item;
   if (--queue->length > 0)
     {
       queue->heap[0] = queue->heap[queue->length];
@@ -180,6 +227,32 @@ _pmt_queue_try_pop_unlocked (PmtQueue *queue)
     resize (queue, queue->allocated / 2);
 
   return item;
+}
+
+static gpointer
+lane_pop (PmtQueue *queue)
+{
+  gpointer item = queue->lane[queue->lane_head].item;
+
+  queue->lane_head = (queue->lane_head + 1) % queue->lane_allocated;
+  queue->lane_length--;
+
+  if (queue->lane_allocated > MIN_ALLOCATED && queue->lane_length < queue->lane_allocated / 4)
+    resize_lane (queue, queue->lane_allocated / 2);
+
+  return item;
+}
+
+gpointer
+_pmt_queue_try_pop_unlocked (PmtQueue *queue)
+{
+  if (queue->lane_length == 0)
+    return queue->length > 0 ? heap_pop (queue) : NULL;
+
+  if (queue->length > 0 && entry_before (&queue->heap[0], &queue->lane[queue->lane_head]))
+    return heap_pop (queue);
+
+  return lane_pop (queue);
 }
 
 /* Blocks until a push or _pmt_queue_wake_all_unlocked() signals us, or
@@ -216,11 +289,11 @@ _pmt_queue_timeout_pop_unlocked (PmtQueue *queue,
 {
   gint64 end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
 
-  while (queue->length == 0)
+  while (_pmt_queue_length_unlocked (queue) == 0)
     {
       if (timeout_usec == 0)
         return NULL;
-      if (!_pmt_queue_wait_unlocked (queue, end_time) && queue->length == 0)
+      if (!_pmt_queue_wait_unlocked (queue, end_time) && _pmt_queue_length_unlocked (queue) == 0)
         return NULL;
     }
 
@@ -255,7 +328,7 @@ _pmt_queue_try_pop (PmtQueue *queue)
 guint
 _pmt_queue_length_unlocked (PmtQueue *queue)
 {
-  return queue->length;
+  return queue->length + queue->lane_length;
 }
 
 guint
@@ -264,7 +337,7 @@ _pmt_queue_length (PmtQueue *queue)
   guint length;
 
   g_mutex_lock (&queue->mutex);
-  length = queue->length;
+  length = _pmt_queue_length_unlocked (queue);
   g_mutex_unlock (&queue->mutex);
 
   return length;

@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "pmt-pool.h"
 #include "pmt-task.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,7 @@ typedef enum
   PMT_TASK_CLAIM_OK,        /* the caller runs it now */
   PMT_TASK_CLAIM_CANCELLED, /* cancelled before it ran: skip it */
   PMT_TASK_CLAIM_STARTED,   /* somebody ran it already */
+  PMT_TASK_CLAIM_QUEUED,    /* queued in a worker or pool, which runs it */
 } PmtTaskClaim;
 
 typedef enum
@@ -23,17 +25,61 @@ typedef enum
   PMT_TASK_ENQUEUE_NOT_PENDING,
 } PmtTaskEnqueue;
 
-/* PENDING → QUEUED, when a worker or pool accepts the task. */
-PmtTaskEnqueue _pmt_task_mark_queued   (PmtTask    *self);
-/* Puts a task that _pmt_task_mark_queued() accepted back to PENDING, for
- * a submission refused after all: the refused task is left untouched. */
-void           _pmt_task_unmark_queued (PmtTask    *self);
+/* Something told when a task is done.  @fire runs with the task's lock
+ * held, so it may take only leaf locks; after it ran, the waiter is no
+ * longer registered on that task. */
+typedef struct _PmtTaskWaiter PmtTaskWaiter;
+struct _PmtTaskWaiter
+{
+  void (*fire) (PmtTaskWaiter *waiter,
+                PmtTask       *task);
+};
+
+/* A waiter a thread blocks on; also fired by pools, to wake helpers. */
+typedef struct
+{
+  PmtTaskWaiter base;
+  GMutex mutex;
+  GCond cond;
+  gboolean fired;
+} PmtSyncWaiter;
+
+void           _pmt_sync_waiter_init     (PmtSyncWaiter *waiter);
+void           _pmt_sync_waiter_clear    (PmtSyncWaiter *waiter);
+void           _pmt_sync_waiter_fire     (PmtSyncWaiter *waiter);
+/* Blocks until fired or @end_time (negative: none), then re-arms it.
+ * Returns FALSE on timeout. */
+gboolean       _pmt_sync_waiter_wait     (PmtSyncWaiter *waiter,
+                                          gint64         end_time);
+
+/* Registers @waiter unless the task is done already (FALSE then). */
+gboolean       _pmt_task_add_waiter      (PmtTask       *self,
+                                          PmtTaskWaiter *waiter);
+void           _pmt_task_remove_waiter   (PmtTask       *self,
+                                          PmtTaskWaiter *waiter);
+/* Done for the caller: terminal and its waiters woken, or the caller is
+ * the thread emitting #PmtTask::completed. */
+gboolean       _pmt_task_is_done_for_caller (PmtTask    *self);
+
+/* PENDING → QUEUED, when a worker or a pool accepts the task.  A pool is
+ * told when the task finishes (it holds a reference on itself while it has
+ * unfinished tasks); its main context becomes the task's if the task has
+ * none. */
+PmtTaskEnqueue _pmt_task_mark_queued     (PmtTask       *self,
+                                          PmtPool       *pool,
+                                          GMainContext  *pool_context);
+/* Back to PENDING, for a submission refused after all: the refused task
+ * is left untouched. */
+void           _pmt_task_unmark_queued   (PmtTask       *self);
+
 /* Makes the calling thread the one that runs the task, on behalf of
- * @worker (may be NULL): PENDING or QUEUED → RUNNING. */
-PmtTaskClaim   _pmt_task_claim         (PmtTask    *self,
-                                        PmtWorker  *worker);
+ * @worker (may be NULL): QUEUED (or PENDING with @from_queue FALSE) →
+ * RUNNING. */
+PmtTaskClaim   _pmt_task_claim           (PmtTask       *self,
+                                          PmtWorker     *worker,
+                                          gboolean       from_queue);
 /* Runs a task claimed by the calling thread: limiter, function, callback,
  * completion. */
-void           _pmt_task_run_claimed   (PmtTask    *self);
+void           _pmt_task_run_claimed     (PmtTask       *self);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "pmt-enums.h"
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
+#include "pmt-pool-private.h"
 #include "pmt-task-private.h"
 #include "pmt-worker.h"
 
@@ -45,12 +46,22 @@
  * Every method may be called from any thread.
  */
 
+/* What most tasks never use, allocated on first use: a queued task stays
+ * small (pools hold many). */
 typedef struct
 {
-  GMutex mutex;
-  GCond  cond;
-  gboolean fired;
-} PmtWaiter;
+  PmtTaskCallback callback;
+  gpointer callback_data;
+  GDestroyNotify callback_notify;
+
+  gpointer task_data;
+  GDestroyNotify task_data_notify;
+
+  PmtLimiter *limiter;
+  GMainContext *main_context;
+  GCancellable *cancellable;
+  GSList *async_waiters;
+} PmtTaskExtra;
 
 typedef struct
 {
@@ -61,31 +72,23 @@ typedef struct
   gpointer func_data;
   GDestroyNotify func_notify;
 
-  PmtTaskCallback callback;
-  gpointer callback_data;
-  GDestroyNotify callback_notify;
-
-  gpointer task_data;
-  GDestroyNotify task_data_notify;
+  PmtTaskExtra *extra;
 
   GValue result;
   GDestroyNotify result_notify;
   GError *error;
 
-  PmtLimiter *limiter;
   PmtWorker *worker;
-  GMainContext *main_context;
-  GCancellable *cancellable;
+  PmtPool *pool;            /* the pool that accepted it, until it is done;
+                             * the pool keeps itself alive meanwhile */
 
-  /* The thread emitting #PmtTask::completed; it may wait on the task
-   * from a handler without deadlocking on itself. */
-  GThread *finishing_thread;
-  /* The thread running the task, so its function and callback can read
-   * the outcome before it is published. */
-  GThread *running_thread;
+  /* The thread running the task and then emitting #PmtTask::completed:
+   * its function and callback can read the outcome before it is
+   * published, and a handler may wait on the task without waiting for
+   * itself. */
+  GThread *active_thread;
 
   GSList *waiters;
-  GSList *async_waiters;
 
   guint64 id;
   gint priority;
@@ -95,6 +98,7 @@ typedef struct
   guint started : 1;
   guint done : 1;
   guint cancel_requested : 1;
+  guint n_blocked;          /* threads in g_cond_wait() on cond */
 } PmtTaskPrivate;
 
 enum {
@@ -130,6 +134,18 @@ get_priv (PmtTask *self)
   return pmt_task_get_instance_private (self);
 }
 
+static PmtTaskExtra *
+ensure_extra_locked (PmtTaskPrivate *priv)
+{
+  if (priv->extra == NULL)
+    priv->extra = g_new0 (PmtTaskExtra, 1);
+
+  return priv->extra;
+}
+
+/* Reads a field of the extras, or NULL when there are none. */
+#define EXTRA(priv, field) ((priv)->extra != NULL ? (priv)->extra->field : NULL)
+
 static void
 pmt_task_real_run (PmtTask *self)
 {
@@ -154,27 +170,55 @@ clear_result (PmtTaskPrivate *priv)
     g_value_unset (&priv->result);
 }
 
+typedef struct
+{
+  GDestroyNotify func_notify;
+  gpointer func_data;
+  GDestroyNotify callback_notify;
+  gpointer callback_data;
+} Closures;
+
+static void
+steal_closures_locked (PmtTaskPrivate *priv,
+                       Closures       *closures)
+{
+  closures->func_notify = g_steal_pointer (&priv->func_notify);
+  closures->func_data = g_steal_pointer (&priv->func_data);
+  if (priv->extra != NULL)
+    {
+      closures->callback_notify = g_steal_pointer (&priv->extra->callback_notify);
+      closures->callback_data = g_steal_pointer (&priv->extra->callback_data);
+      priv->extra->callback = NULL;
+    }
+  else
+    {
+      closures->callback_notify = NULL;
+      closures->callback_data = NULL;
+    }
+}
+
+static void
+free_closures (Closures *closures)
+{
+  if (closures->func_notify != NULL)
+    closures->func_notify (closures->func_data);
+  if (closures->callback_notify != NULL)
+    closures->callback_notify (closures->callback_data);
+}
+
 /* Drops the function and callback closures as soon as they cannot run
  * again, so bindings get their data back early and on the right thread. */
 static void
 release_closures (PmtTask *self)
 {
   PmtTaskPrivate *priv = get_priv (self);
-  GDestroyNotify func_notify, callback_notify;
-  gpointer func_data, callback_data;
+  Closures closures;
 
   g_mutex_lock (&priv->mutex);
-  func_notify = g_steal_pointer (&priv->func_notify);
-  func_data = g_steal_pointer (&priv->func_data);
-  callback_notify = g_steal_pointer (&priv->callback_notify);
-  callback_data = g_steal_pointer (&priv->callback_data);
-  priv->callback = NULL;
+  steal_closures_locked (priv, &closures);
   g_mutex_unlock (&priv->mutex);
 
-  if (func_notify != NULL)
-    func_notify (func_data);
-  if (callback_notify != NULL)
-    callback_notify (callback_data);
+  free_closures (&closures);
 }
 
 static void
@@ -184,18 +228,23 @@ pmt_task_finalize (GObject *object)
   PmtTaskPrivate *priv = get_priv (self);
 
   g_assert (priv->waiters == NULL);
-  g_assert (priv->async_waiters == NULL);
+  g_assert (EXTRA (priv, async_waiters) == NULL);
 
   release_closures (self);
-  if (priv->task_data_notify != NULL)
-    priv->task_data_notify (priv->task_data);
+  if (EXTRA (priv, task_data_notify) != NULL)
+    priv->extra->task_data_notify (priv->extra->task_data);
 
   clear_result (priv);
   g_clear_error (&priv->error);
-  g_clear_object (&priv->limiter);
+
   g_clear_object (&priv->worker);
-  g_clear_object (&priv->cancellable);
-  g_clear_pointer (&priv->main_context, g_main_context_unref);
+  if (priv->extra != NULL)
+    {
+      g_clear_object (&priv->extra->limiter);
+      g_clear_object (&priv->extra->cancellable);
+      g_clear_pointer (&priv->extra->main_context, g_main_context_unref);
+      g_clear_pointer (&priv->extra, g_free);
+    }
   g_mutex_clear (&priv->mutex);
   g_cond_clear (&priv->cond);
 
@@ -455,32 +504,11 @@ pmt_task_new (PmtTaskFunc    func,
   return self;
 }
 
-/* Wakes every waiter and returns the asynchronous ones to their callers;
- * @completed_emitted says whether #PmtTask::completed already ran here. */
 static void
-wake_waiters (PmtTask *self)
+return_async_waiters (PmtTask *self,
+                      GSList  *async_waiters)
 {
   PmtTaskPrivate *priv = get_priv (self);
-  GSList *async_waiters;
-
-  g_mutex_lock (&priv->mutex);
-  priv->done = TRUE;
-  priv->finishing_thread = NULL;
-  g_cond_broadcast (&priv->cond);
-  /* Signalled under our lock: pmt_task_wait_any() takes it to unregister
-   * its waiter, so the waiter cannot vanish while we touch it. */
-  for (GSList *l = priv->waiters; l != NULL; l = l->next)
-    {
-      PmtWaiter *waiter = l->data;
-
-      g_mutex_lock (&waiter->mutex);
-      waiter->fired = TRUE;
-      g_cond_signal (&waiter->cond);
-      g_mutex_unlock (&waiter->mutex);
-    }
-  g_clear_pointer (&priv->waiters, g_slist_free);
-  async_waiters = g_steal_pointer (&priv->async_waiters);
-  g_mutex_unlock (&priv->mutex);
 
   for (GSList *l = async_waiters; l != NULL; l = l->next)
     {
@@ -509,22 +537,11 @@ emit_completed_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Called once per task, by the thread that made its state terminal. */
 static void
-pmt_task_finish (PmtTask      *self,
-                 GMainContext *context)
+emit_completed_on (PmtTask      *self,
+                   GMainContext *context)
 {
   GSource *source;
-
-  if (context == NULL)
-    {
-      g_signal_emit (self, signals[COMPLETED], 0);
-      wake_waiters (self);
-      release_closures (self);
-      return;
-    }
-
-  wake_waiters (self);
 
   /* An idle source, never g_main_context_invoke(): that would run the
    * handler right here, on a worker, when nobody owns @context. */
@@ -534,7 +551,61 @@ pmt_task_finish (PmtTask      *self,
   g_source_set_callback (source, emit_completed_idle, g_object_ref (self), g_object_unref);
   g_source_attach (source, context);
   g_source_unref (source);
-  g_main_context_unref (context);
+}
+
+/* Called once per task, by the thread that made its state terminal.  One
+ * locked section wakes the waiters and takes what must be released or
+ * told afterwards; the pool is told last, so that once
+ * pmt_pool_wait_completion() returns, the tasks it covered have emitted
+ * #PmtTask::completed (in the finishing thread) and woken their waiters. */
+static void
+pmt_task_finish (PmtTask      *self,
+                 GMainContext *context)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  Closures closures = { 0 };
+  GSList *async_waiters;
+  PmtTaskState state;
+  PmtPool *pool;
+  gboolean dequeued;
+
+  if (context == NULL)
+    g_signal_emit (self, signals[COMPLETED], 0);
+
+  g_mutex_lock (&priv->mutex);
+  priv->done = TRUE;
+  priv->active_thread = NULL;
+  if (priv->n_blocked > 0)
+    g_cond_broadcast (&priv->cond);
+  /* Fired under our lock: their owners take it to unregister them, so a
+   * waiter cannot vanish while we touch it. */
+  for (GSList *l = priv->waiters; l != NULL; l = l->next)
+    {
+      PmtTaskWaiter *waiter = l->data;
+
+      waiter->fire (waiter, self);
+    }
+  g_clear_pointer (&priv->waiters, g_slist_free);
+  async_waiters = priv->extra ? g_steal_pointer (&priv->extra->async_waiters) : NULL;
+  if (context == NULL)
+    steal_closures_locked (priv, &closures);
+  pool = g_steal_pointer (&priv->pool);
+  state = priv->state;
+  dequeued = priv->worker != NULL;
+  g_mutex_unlock (&priv->mutex);
+
+  return_async_waiters (self, async_waiters);
+
+  if (context != NULL)
+    {
+      emit_completed_on (self, context);
+      g_main_context_unref (context);
+    }
+  else
+    free_closures (&closures);
+
+  if (pool != NULL)
+    _pmt_pool_task_finished (pool, state, dequeued);
 }
 
 static GError *
@@ -557,10 +628,9 @@ set_terminal_locked (PmtTask *self)
   else
     priv->state = PMT_TASK_STATE_FAILED;
 
-  priv->finishing_thread = g_thread_self ();
-  priv->running_thread = NULL;
+  priv->active_thread = g_thread_self ();
 
-  return priv->main_context ? g_main_context_ref (priv->main_context) : NULL;
+  return EXTRA (priv, main_context) ? g_main_context_ref (priv->extra->main_context) : NULL;
 }
 
 static void
@@ -569,29 +639,37 @@ run_under_limiter (PmtTask *self)
   PmtTaskPrivate *priv = get_priv (self);
   GError *error = NULL;
 
-  if (priv->limiter == NULL)
+  PmtLimiter *limiter = EXTRA (priv, limiter);
+
+  if (limiter == NULL)
     {
       PMT_TASK_GET_CLASS (self)->run (self);
       return;
     }
 
-  if (!pmt_limiter_acquire (priv->limiter, -1, pmt_task_get_cancellable (self), &error))
+  if (!pmt_limiter_acquire (limiter, -1, pmt_task_get_cancellable (self), &error))
     {
       pmt_task_return_error (self, error);
       return;
     }
 
   PMT_TASK_GET_CLASS (self)->run (self);
-  pmt_limiter_release (priv->limiter);
+  pmt_limiter_release (limiter);
 }
 
 PmtTaskClaim
 _pmt_task_claim (PmtTask   *self,
-                 PmtWorker *worker)
+                 PmtWorker *worker,
+                 gboolean   from_queue)
 {
   PmtTaskPrivate *priv = get_priv (self);
 
   g_mutex_lock (&priv->mutex);
+  if (!from_queue && priv->state == PMT_TASK_STATE_QUEUED)
+    {
+      g_mutex_unlock (&priv->mutex);
+      return PMT_TASK_CLAIM_QUEUED;
+    }
   if (priv->started)
     {
       g_mutex_unlock (&priv->mutex);
@@ -604,7 +682,7 @@ _pmt_task_claim (PmtTask   *self,
     }
   priv->started = TRUE;
   priv->state = PMT_TASK_STATE_RUNNING;
-  priv->running_thread = g_thread_self ();
+  priv->active_thread = g_thread_self ();
   if (worker != NULL)
     g_set_object (&priv->worker, worker);
   g_mutex_unlock (&priv->mutex);
@@ -620,8 +698,8 @@ _pmt_task_run_claimed (PmtTask *self)
 
   run_under_limiter (self);
 
-  if (priv->callback != NULL)
-    priv->callback (self, priv->callback_data);
+  if (EXTRA (priv, callback) != NULL)
+    priv->extra->callback (self, priv->extra->callback_data);
 
   g_mutex_lock (&priv->mutex);
   priv->returned = TRUE;
@@ -634,7 +712,9 @@ _pmt_task_run_claimed (PmtTask *self)
 }
 
 PmtTaskEnqueue
-_pmt_task_mark_queued (PmtTask *self)
+_pmt_task_mark_queued (PmtTask      *self,
+                       PmtPool      *pool,
+                       GMainContext *pool_context)
 {
   PmtTaskPrivate *priv = get_priv (self);
   PmtTaskEnqueue ret;
@@ -643,6 +723,9 @@ _pmt_task_mark_queued (PmtTask *self)
   if (priv->state == PMT_TASK_STATE_PENDING)
     {
       priv->state = PMT_TASK_STATE_QUEUED;
+      priv->pool = pool;
+      if (EXTRA (priv, main_context) == NULL && pool_context != NULL)
+        ensure_extra_locked (priv)->main_context = g_main_context_ref (pool_context);
       ret = PMT_TASK_ENQUEUE_OK;
     }
   else if (priv->state == PMT_TASK_STATE_CANCELLED && !priv->started)
@@ -659,9 +742,11 @@ _pmt_task_unmark_queued (PmtTask *self)
 {
   PmtTaskPrivate *priv = get_priv (self);
 
+
   g_mutex_lock (&priv->mutex);
   if (priv->state == PMT_TASK_STATE_QUEUED)
     priv->state = PMT_TASK_STATE_PENDING;
+  priv->pool = NULL;
   g_mutex_unlock (&priv->mutex);
 }
 
@@ -671,7 +756,8 @@ _pmt_task_unmark_queued (PmtTask *self)
  *
  * Runs the task synchronously in the calling thread: acquires its
  * limiter, calls its function and its callback, and completes it.  A task
- * runs at most once: running it again is a programming error.  A task
+ * runs at most once: running it again, or running a task queued in a
+ * worker or a pool (which will run it), is a programming error.  A task
  * that was cancelled before it ran is left as it is.
  */
 void
@@ -679,13 +765,18 @@ pmt_task_run (PmtTask *self)
 {
   g_return_if_fail (PMT_IS_TASK (self));
 
-  switch (_pmt_task_claim (self, NULL))
+  switch (_pmt_task_claim (self, NULL, FALSE))
     {
     case PMT_TASK_CLAIM_OK:
       _pmt_task_run_claimed (self);
       break;
 
     case PMT_TASK_CLAIM_CANCELLED:
+      break;
+
+    case PMT_TASK_CLAIM_QUEUED:
+      g_critical ("%s: task %" G_GUINT64_FORMAT " is queued in a worker or a pool, "
+                  "which will run it", G_STRFUNC, get_priv (self)->id);
       break;
 
     case PMT_TASK_CLAIM_STARTED:
@@ -722,8 +813,8 @@ pmt_task_cancel (PmtTask *self)
   if (!TERMINAL (priv->state) && !priv->cancel_requested)
     {
       priv->cancel_requested = TRUE;
-      if (priv->cancellable != NULL)
-        cancellable = g_object_ref (priv->cancellable);
+      if (EXTRA (priv, cancellable) != NULL)
+        cancellable = g_object_ref (priv->extra->cancellable);
       if (!priv->started)
         {
           priv->error = new_cancelled_error ();
@@ -765,9 +856,9 @@ pmt_task_get_cancellable (PmtTask *self)
   priv = get_priv (self);
 
   g_mutex_lock (&priv->mutex);
-  if (priv->cancellable == NULL)
-    priv->cancellable = g_cancellable_new ();
-  cancellable = priv->cancellable;
+  if (ensure_extra_locked (priv)->cancellable == NULL)
+    priv->extra->cancellable = g_cancellable_new ();
+  cancellable = priv->extra->cancellable;
   cancel = priv->cancel_requested;
   g_mutex_unlock (&priv->mutex);
 
@@ -978,9 +1069,17 @@ pmt_task_set_store_result (PmtTask  *self,
 PmtLimiter *
 pmt_task_get_limiter (PmtTask *self)
 {
+  PmtTaskPrivate *priv;
+  PmtLimiter *limiter;
+
   g_return_val_if_fail (PMT_IS_TASK (self), NULL);
 
-  return get_priv (self)->limiter;
+  priv = get_priv (self);
+  g_mutex_lock (&priv->mutex);
+  limiter = EXTRA (priv, limiter);
+  g_mutex_unlock (&priv->mutex);
+
+  return limiter;
 }
 
 /**
@@ -1005,7 +1104,7 @@ pmt_task_set_limiter (PmtTask    *self,
   g_mutex_lock (&priv->mutex);
   if (!check_pending_locked (self, "limiter"))
     return;
-  changed = g_set_object (&priv->limiter, limiter);
+  changed = g_set_object (&ensure_extra_locked (priv)->limiter, limiter);
   g_mutex_unlock (&priv->mutex);
 
   if (changed)
@@ -1024,9 +1123,17 @@ pmt_task_set_limiter (PmtTask    *self,
 GMainContext *
 pmt_task_get_main_context (PmtTask *self)
 {
+  PmtTaskPrivate *priv;
+  GMainContext *context;
+
   g_return_val_if_fail (PMT_IS_TASK (self), NULL);
 
-  return get_priv (self)->main_context;
+  priv = get_priv (self);
+  g_mutex_lock (&priv->mutex);
+  context = EXTRA (priv, main_context);
+  g_mutex_unlock (&priv->mutex);
+
+  return context;
 }
 
 /**
@@ -1052,8 +1159,8 @@ pmt_task_set_main_context (PmtTask      *self,
   g_mutex_lock (&priv->mutex);
   if (!check_pending_locked (self, "main_context"))
     return;
-  old = priv->main_context;
-  priv->main_context = context ? g_main_context_ref (context) : NULL;
+  old = ensure_extra_locked (priv)->main_context;
+  priv->extra->main_context = context ? g_main_context_ref (context) : NULL;
   g_mutex_unlock (&priv->mutex);
 
   if (old != NULL)
@@ -1091,11 +1198,12 @@ pmt_task_set_callback (PmtTask         *self,
   g_mutex_lock (&priv->mutex);
   if (!check_pending_locked (self, "callback"))
     return;
-  old_notify = priv->callback_notify;
-  old_data = priv->callback_data;
-  priv->callback = callback;
-  priv->callback_data = user_data;
-  priv->callback_notify = notify;
+  ensure_extra_locked (priv);
+  old_notify = priv->extra->callback_notify;
+  old_data = priv->extra->callback_data;
+  priv->extra->callback = callback;
+  priv->extra->callback_data = user_data;
+  priv->extra->callback_notify = notify;
   g_mutex_unlock (&priv->mutex);
 
   if (old_notify != NULL)
@@ -1121,7 +1229,7 @@ pmt_task_get_task_data (PmtTask *self)
 
   priv = get_priv (self);
   g_mutex_lock (&priv->mutex);
-  data = priv->task_data;
+  data = EXTRA (priv, task_data);
   g_mutex_unlock (&priv->mutex);
 
   return data;
@@ -1149,10 +1257,11 @@ pmt_task_set_task_data (PmtTask        *self,
 
   priv = get_priv (self);
   g_mutex_lock (&priv->mutex);
-  old_notify = priv->task_data_notify;
-  old_data = priv->task_data;
-  priv->task_data = task_data;
-  priv->task_data_notify = notify;
+  ensure_extra_locked (priv);
+  old_notify = priv->extra->task_data_notify;
+  old_data = priv->extra->task_data;
+  priv->extra->task_data = task_data;
+  priv->extra->task_data_notify = notify;
   g_mutex_unlock (&priv->mutex);
 
   if (old_notify != NULL)
@@ -1353,7 +1462,7 @@ outcome_readable (PmtTask *self)
   gboolean readable;
 
   g_mutex_lock (&priv->mutex);
-  readable = TERMINAL (priv->state) || priv->running_thread == g_thread_self ();
+  readable = TERMINAL (priv->state) || priv->active_thread == g_thread_self ();
   g_mutex_unlock (&priv->mutex);
 
   return readable;
@@ -1462,7 +1571,7 @@ pmt_task_propagate_error (PmtTask  *self,
 static gboolean
 done_for_caller_locked (PmtTaskPrivate *priv)
 {
-  return priv->done || priv->finishing_thread == g_thread_self ();
+  return priv->done || (TERMINAL (priv->state) && priv->active_thread == g_thread_self ());
 }
 
 /**
@@ -1481,20 +1590,35 @@ pmt_task_wait (PmtTask *self,
                gint64   timeout_usec)
 {
   PmtTaskPrivate *priv;
+  PmtPool *pool;
   gint64 end_time;
   gboolean done;
 
   g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
 
   priv = get_priv (self);
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
+
+  /* In a pool thread, run the pool's queued tasks meanwhile: the one
+   * awaited may be among them, with no other thread left to run it. */
+  if (timeout_usec != 0 && (pool = _pmt_pool_get_current ()) != NULL &&
+      !_pmt_task_is_done_for_caller (self))
+    return _pmt_pool_help_wait (pool, &self, 1, TRUE, end_time) >= 0;
 
   g_mutex_lock (&priv->mutex);
-  while (!done_for_caller_locked (priv))
+  while (!done_for_caller_locked (priv) && timeout_usec != 0)
     {
+      gboolean timed_out = FALSE;
+
+      /* Counted, so that finishing broadcasts only when somebody waits. */
+      priv->n_blocked++;
       if (timeout_usec < 0)
         g_cond_wait (&priv->cond, &priv->mutex);
-      else if (timeout_usec == 0 || !g_cond_wait_until (&priv->cond, &priv->mutex, end_time))
+      else
+        timed_out = !g_cond_wait_until (&priv->cond, &priv->mutex, end_time);
+      priv->n_blocked--;
+
+      if (timed_out)
         break;
     }
   done = done_for_caller_locked (priv);
@@ -1514,9 +1638,9 @@ wait_async_cancelled (GCancellable *cancellable,
   GSList *link;
 
   g_mutex_lock (&priv->mutex);
-  link = g_slist_find (priv->async_waiters, task);
+  link = g_slist_find (EXTRA (priv, async_waiters), task);
   if (link != NULL)
-    priv->async_waiters = g_slist_delete_link (priv->async_waiters, link);
+    priv->extra->async_waiters = g_slist_delete_link (priv->extra->async_waiters, link);
   g_mutex_unlock (&priv->mutex);
 
   /* Not found: the task finished meanwhile and returns the result. */
@@ -1573,7 +1697,11 @@ pmt_task_wait_async (PmtTask             *self,
   g_mutex_lock (&priv->mutex);
   done = priv->done;
   if (!done)
-    priv->async_waiters = g_slist_prepend (priv->async_waiters, g_object_ref (task));
+    {
+      ensure_extra_locked (priv);
+      priv->extra->async_waiters = g_slist_prepend (priv->extra->async_waiters,
+                                                    g_object_ref (task));
+    }
   g_mutex_unlock (&priv->mutex);
 
   if (!done)
@@ -1650,23 +1778,15 @@ pmt_task_wait_all (PmtTask **tasks,
 /* Returns the index of a done task, registering @waiter on the others
  * (on tasks[0 .. *n_registered - 1]) until one is found. */
 static gint
-find_done_or_register (PmtTask   **tasks,
-                       guint       n_tasks,
-                       PmtWaiter  *waiter,
-                       guint      *n_registered)
+find_done_or_register (PmtTask       **tasks,
+                       guint           n_tasks,
+                       PmtTaskWaiter  *waiter,
+                       guint          *n_registered)
 {
   for (guint i = 0; i < n_tasks; i++)
     {
-      PmtTaskPrivate *priv = get_priv (tasks[i]);
-      gboolean done;
-
-      g_mutex_lock (&priv->mutex);
-      done = done_for_caller_locked (priv);
-      if (!done && waiter != NULL)
-        priv->waiters = g_slist_prepend (priv->waiters, waiter);
-      g_mutex_unlock (&priv->mutex);
-
-      if (done)
+      if (waiter != NULL ? !_pmt_task_add_waiter (tasks[i], waiter)
+                         : _pmt_task_is_done_for_caller (tasks[i]))
         return i;
       *n_registered = i + 1;
     }
@@ -1675,18 +1795,12 @@ find_done_or_register (PmtTask   **tasks,
 }
 
 static void
-unregister_waiter (PmtTask   **tasks,
-                   guint       n_registered,
-                   PmtWaiter  *waiter)
+unregister_waiter (PmtTask       **tasks,
+                   guint           n_registered,
+                   PmtTaskWaiter  *waiter)
 {
   for (guint i = 0; i < n_registered; i++)
-    {
-      PmtTaskPrivate *priv = get_priv (tasks[i]);
-
-      g_mutex_lock (&priv->mutex);
-      priv->waiters = g_slist_remove (priv->waiters, waiter);
-      g_mutex_unlock (&priv->mutex);
-    }
+    _pmt_task_remove_waiter (tasks[i], waiter);
 }
 
 /**
@@ -1706,9 +1820,10 @@ pmt_task_wait_any (PmtTask **tasks,
                    guint     n_tasks,
                    gint64    timeout_usec)
 {
-  PmtWaiter waiter = { 0 };
+  PmtSyncWaiter waiter;
   guint n_registered = 0;
   gint64 end_time;
+  PmtPool *pool;
   gint found;
 
   g_return_val_if_fail (tasks != NULL || n_tasks == 0, -1);
@@ -1716,33 +1831,118 @@ pmt_task_wait_any (PmtTask **tasks,
   for (guint i = 0; i < n_tasks; i++)
     g_return_val_if_fail (PMT_IS_TASK (tasks[i]), -1);
 
-  if (timeout_usec == 0 || n_tasks == 0)
-    return find_done_or_register (tasks, n_tasks, NULL, &n_registered);
+  found = find_done_or_register (tasks, n_tasks, NULL, &n_registered);
+  if (found >= 0 || timeout_usec == 0 || n_tasks == 0)
+    return found;
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
-  g_mutex_init (&waiter.mutex);
-  g_cond_init (&waiter.cond);
+  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
 
-  found = find_done_or_register (tasks, n_tasks, &waiter, &n_registered);
+  if ((pool = _pmt_pool_get_current ()) != NULL)
+    return _pmt_pool_help_wait (pool, tasks, n_tasks, FALSE, end_time);
+
+  _pmt_sync_waiter_init (&waiter);
+  n_registered = 0;
+  found = find_done_or_register (tasks, n_tasks, &waiter.base, &n_registered);
   if (found < 0)
-    {
-      g_mutex_lock (&waiter.mutex);
-      while (!waiter.fired)
-        {
-          if (timeout_usec < 0)
-            g_cond_wait (&waiter.cond, &waiter.mutex);
-          else if (!g_cond_wait_until (&waiter.cond, &waiter.mutex, end_time))
-            break;
-        }
-      g_mutex_unlock (&waiter.mutex);
-    }
-
-  unregister_waiter (tasks, n_registered, &waiter);
-  g_mutex_clear (&waiter.mutex);
-  g_cond_clear (&waiter.cond);
+    _pmt_sync_waiter_wait (&waiter, end_time);
+  unregister_waiter (tasks, n_registered, &waiter.base);
+  _pmt_sync_waiter_clear (&waiter);
 
   if (found < 0)
     found = find_done_or_register (tasks, n_tasks, NULL, &n_registered);
 
   return found;
+}
+
+static void
+sync_waiter_fire (PmtTaskWaiter *waiter,
+                  PmtTask       *task)
+{
+  _pmt_sync_waiter_fire ((PmtSyncWaiter *)waiter);
+}
+
+void
+_pmt_sync_waiter_init (PmtSyncWaiter *waiter)
+{
+  waiter->base.fire = sync_waiter_fire;
+  g_mutex_init (&waiter->mutex);
+  g_cond_init (&waiter->cond);
+  waiter->fired = FALSE;
+}
+
+void
+_pmt_sync_waiter_clear (PmtSyncWaiter *waiter)
+{
+  g_mutex_clear (&waiter->mutex);
+  g_cond_clear (&waiter->cond);
+}
+
+void
+_pmt_sync_waiter_fire (PmtSyncWaiter *waiter)
+{
+  g_mutex_lock (&waiter->mutex);
+  waiter->fired = TRUE;
+  g_cond_signal (&waiter->cond);
+  g_mutex_unlock (&waiter->mutex);
+}
+
+gboolean
+_pmt_sync_waiter_wait (PmtSyncWaiter *waiter,
+                       gint64         end_time)
+{
+  gboolean fired;
+
+  g_mutex_lock (&waiter->mutex);
+  while (!waiter->fired)
+    {
+      if (end_time < 0)
+        g_cond_wait (&waiter->cond, &waiter->mutex);
+      else if (!g_cond_wait_until (&waiter->cond, &waiter->mutex, end_time))
+        break;
+    }
+  fired = waiter->fired;
+  waiter->fired = FALSE;
+  g_mutex_unlock (&waiter->mutex);
+
+  return fired;
+}
+
+gboolean
+_pmt_task_add_waiter (PmtTask       *self,
+                      PmtTaskWaiter *waiter)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean done;
+
+  g_mutex_lock (&priv->mutex);
+  done = done_for_caller_locked (priv);
+  if (!done)
+    priv->waiters = g_slist_prepend (priv->waiters, waiter);
+  g_mutex_unlock (&priv->mutex);
+
+  return !done;
+}
+
+void
+_pmt_task_remove_waiter (PmtTask       *self,
+                         PmtTaskWaiter *waiter)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+
+  g_mutex_lock (&priv->mutex);
+  priv->waiters = g_slist_remove (priv->waiters, waiter);
+  g_mutex_unlock (&priv->mutex);
+}
+
+gboolean
+_pmt_task_is_done_for_caller (PmtTask *self)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean done;
+
+  g_mutex_lock (&priv->mutex);
+  done = done_for_caller_locked (priv);
+  g_mutex_unlock (&priv->mutex);
+
+  return done;
 }

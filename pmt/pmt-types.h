@@ -14,7 +14,9 @@
 G_BEGIN_DECLS
 
 /* Forward declarations, so each class header can name the others. */
+typedef struct _PmtCompletionQueue PmtCompletionQueue;
 typedef struct _PmtLimiter PmtLimiter;
+typedef struct _PmtPool    PmtPool;
 typedef struct _PmtTask    PmtTask;
 typedef struct _PmtWorker  PmtWorker;
 

@@ -8,8 +8,9 @@
 #include "pmt-enums.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
+#include "pmt-pool-private.h"
 #include "pmt-task-private.h"
-#include "pmt-worker.h"
+#include "pmt-worker-private.h"
 
 /**
  * SECTION:pmt-worker
@@ -34,6 +35,9 @@
  * whose idle timeout is -1 to free it.  The thread is named after the
  * worker, as `top -H` and debuggers show.
  *
+ * The workers of a #PmtPool take their tasks from the pool's queue
+ * instead; the pool starts and ends them.
+ *
  * Every method may be called from any thread.  The monitoring properties
  * change on the worker's thread and have no #GObject::notify, except
  * #PmtWorker:running.
@@ -47,13 +51,17 @@ struct _PmtWorker
   GCond cond;                /* pmt_worker_join() waits on it */
   GAsyncQueue *queue;        /* of PmtTask, and stop_marker */
   GThread *thread;           /* the newest thread, kept to detect self-joins */
-  PmtTask *current_task;
+  PmtPool *pool;             /* until the thread of a pool worker exits */
+  /* The tasks the thread runs, innermost last: a task waiting in a pool
+   * runs others on the same thread. */
+  GPtrArray *stack;
   char *name;
   gint64 idle_timeout;
   guint64 n_tasks_run;
   PmtWorkerState state;
   guint running : 1;
   guint killed : 1;
+  guint in_pool : 1;
 };
 
 enum {
@@ -65,6 +73,7 @@ enum {
   PROP_N_TASKS_RUN,
   PROP_IDLE_TIMEOUT,
   PROP_RUNNING,
+  PROP_POOL,
   N_PROPS
 };
 
@@ -75,6 +84,8 @@ static guint last_worker_serial;
 
 /* Queued after the last task to make the thread exit. */
 static int stop_marker;
+
+static GPrivate current_worker;
 
 static void
 unref_queue_item (gpointer item)
@@ -101,9 +112,11 @@ pmt_worker_finalize (GObject *object)
   PmtWorker *self = (PmtWorker *)object;
 
   g_assert (!self->running);
-  g_assert (self->current_task == NULL);
+  g_assert (self->stack->len == 0);
 
   g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->stack, g_ptr_array_unref);
+  g_clear_object (&self->pool);
   g_clear_pointer (&self->thread, g_thread_unref);
   g_clear_pointer (&self->name, g_free);
   g_mutex_clear (&self->mutex);
@@ -148,6 +161,10 @@ pmt_worker_get_property (GObject    *object,
 
     case PROP_RUNNING:
       g_value_set_boolean (value, pmt_worker_is_running (self));
+      break;
+
+    case PROP_POOL:
+      g_value_set_object (value, pmt_worker_get_pool (self));
       break;
 
     default:
@@ -264,6 +281,17 @@ pmt_worker_class_init (PmtWorkerClass *klass)
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * PmtWorker:pool:
+   *
+   * The pool whose queue the worker takes its tasks from, or %NULL for a
+   * standalone worker and for a pool worker whose thread has exited.
+   */
+  properties[PROP_POOL] =
+    g_param_spec_object ("pool", NULL, NULL,
+                         PMT_TYPE_POOL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -273,6 +301,7 @@ pmt_worker_init (PmtWorker *self)
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   self->queue = g_async_queue_new_full (unref_queue_item);
+  self->stack = g_ptr_array_new ();
   self->idle_timeout = -1;
   self->state = PMT_WORKER_STATE_IDLE;
 }
@@ -322,49 +351,68 @@ leave_stopped (PmtWorker *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
-static void
-run_one (PmtWorker *self,
-         PmtTask   *task)
+/* Puts @task on the running stack; returns whether the worker was killed. */
+static gboolean
+enter_task (PmtWorker *self,
+            PmtTask   *task)
 {
   gboolean killed;
 
   g_mutex_lock (&self->mutex);
   killed = self->killed;
-  if (!killed)
-    {
-      self->current_task = task;
-      if (self->state == PMT_WORKER_STATE_IDLE)
-        self->state = PMT_WORKER_STATE_BUSY;
-    }
+  g_ptr_array_add (self->stack, task);
+  if (self->state == PMT_WORKER_STATE_IDLE)
+    self->state = PMT_WORKER_STATE_BUSY;
   g_mutex_unlock (&self->mutex);
 
-  /* Taken off the queue after a kill: it counts as queued, so cancel it. */
-  if (killed)
-    {
-      pmt_task_cancel (task);
-      return;
-    }
+  return killed;
+}
 
-  /* Counted once claimed, before it runs: its waiters wake inside
-   * _pmt_task_run_claimed() and must see it counted. */
-  if (_pmt_task_claim (task, self) == PMT_TASK_CLAIM_OK)
-    {
-      __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
-      _pmt_task_run_claimed (task);
-    }
-
+static void
+leave_task (PmtWorker *self)
+{
   g_mutex_lock (&self->mutex);
-  self->current_task = NULL;
-  if (self->state == PMT_WORKER_STATE_BUSY)
+  g_ptr_array_set_size (self->stack, self->stack->len - 1);
+  if (self->stack->len == 0 && self->state == PMT_WORKER_STATE_BUSY)
     self->state = PMT_WORKER_STATE_IDLE;
   g_mutex_unlock (&self->mutex);
 }
 
-static gpointer
-worker_thread (gpointer data)
+static void
+run_one (PmtWorker *self,
+         PmtTask   *task)
 {
-  PmtWorker *self = data;
+  /* Taken off the queue after a kill: it counts as queued, so cancel it
+   * rather than start it. */
+  if (enter_task (self, task))
+    pmt_task_cancel (task);
+  else if (_pmt_task_claim (task, self, TRUE) == PMT_TASK_CLAIM_OK)
+    {
+      /* Counted once claimed, before it runs: its waiters wake inside
+       * _pmt_task_run_claimed() and must see it counted. */
+      __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
+      _pmt_task_run_claimed (task);
+    }
 
+  leave_task (self);
+}
+
+void
+_pmt_worker_run_claimed (PmtWorker *self,
+                         PmtTask   *task)
+{
+  if (enter_task (self, task))
+    pmt_task_cancel (task);
+
+  __atomic_add_fetch (&self->n_tasks_run, 1, __ATOMIC_RELAXED);
+  _pmt_task_run_claimed (task);
+
+  leave_task (self);
+}
+
+static void
+run_standalone (PmtWorker *self)
+{
   for (;;)
     {
       gint64 idle_timeout = pmt_worker_get_idle_timeout (self);
@@ -391,7 +439,32 @@ worker_thread (gpointer data)
       run_one (self, item);
       g_object_unref (item);
     }
+}
 
+static gpointer
+worker_thread (gpointer data)
+{
+  PmtWorker *self = data;
+
+  g_private_set (&current_worker, self);
+
+  if (self->pool != NULL)
+    {
+      PmtPool *pool;
+
+      _pmt_pool_worker_main (self->pool, self);
+
+      /* Finished tasks keep their worker: it must not keep the pool. */
+      g_mutex_lock (&self->mutex);
+      pool = g_steal_pointer (&self->pool);
+      g_mutex_unlock (&self->mutex);
+      leave_stopped (self);
+      g_object_unref (pool);
+    }
+  else
+    run_standalone (self);
+
+  g_private_set (&current_worker, NULL);
   g_object_unref (self);
 
   return NULL;
@@ -415,6 +488,68 @@ start_thread_locked (PmtWorker  *self,
   self->running = TRUE;
 
   return TRUE;
+}
+
+PmtWorker *
+_pmt_worker_new_for_pool (PmtPool    *pool,
+                          const char *name)
+{
+  PmtWorker *self = pmt_worker_new (name);
+
+  self->pool = g_object_ref (pool);
+  self->in_pool = TRUE;
+
+  return self;
+}
+
+gboolean
+_pmt_worker_start (PmtWorker  *self,
+                   GError    **error)
+{
+  gboolean started;
+
+  g_mutex_lock (&self->mutex);
+  started = start_thread_locked (self, error);
+  g_mutex_unlock (&self->mutex);
+
+  if (started)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+
+  return started;
+}
+
+PmtWorker *
+_pmt_worker_get_current (void)
+{
+  return g_private_get (&current_worker);
+}
+
+guint
+_pmt_worker_get_depth (PmtWorker *self)
+{
+  guint depth;
+
+  g_mutex_lock (&self->mutex);
+  depth = self->stack->len;
+  g_mutex_unlock (&self->mutex);
+
+  return depth;
+}
+
+gboolean
+_pmt_worker_is_stopping (PmtWorker *self)
+{
+  return pmt_worker_get_state (self) >= PMT_WORKER_STATE_STOPPING;
+}
+
+void
+_pmt_worker_collect_running (PmtWorker *self,
+                             GPtrArray *tasks)
+{
+  g_mutex_lock (&self->mutex);
+  for (guint i = 0; i < self->stack->len; i++)
+    g_ptr_array_add (tasks, g_object_ref (g_ptr_array_index (self->stack, i)));
+  g_mutex_unlock (&self->mutex);
 }
 
 /* Queues @task, starting a thread if there is none.  The task was marked
@@ -466,8 +601,9 @@ pmt_worker_push (PmtWorker  *self,
   g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
   g_return_val_if_fail (PMT_IS_TASK (task), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (!self->in_pool, FALSE);
 
-  switch (_pmt_task_mark_queued (task))
+  switch (_pmt_task_mark_queued (task, NULL, NULL))
     {
     case PMT_TASK_ENQUEUE_OK:
       break;
@@ -501,7 +637,7 @@ pmt_worker_push (PmtWorker  *self,
 static GList *
 begin_stop (PmtWorker  *self,
             gboolean    kill,
-            PmtTask   **current)
+            GPtrArray  *running)
 {
   GList *queued = NULL;
   gpointer item;
@@ -510,8 +646,8 @@ begin_stop (PmtWorker  *self,
   if (kill)
     {
       self->killed = TRUE;
-      if (self->current_task != NULL)
-        *current = g_object_ref (self->current_task);
+      for (guint i = 0; i < self->stack->len; i++)
+        g_ptr_array_add (running, g_object_ref (g_ptr_array_index (self->stack, i)));
     }
 
   if (self->state < PMT_WORKER_STATE_STOPPING)
@@ -524,6 +660,8 @@ begin_stop (PmtWorker  *self,
           self->state = PMT_WORKER_STATE_STOPPING;
           g_async_queue_push (self->queue, &stop_marker);
         }
+      else if (self->in_pool)
+        self->state = PMT_WORKER_STATE_STOPPING;
       else
         {
           self->state = PMT_WORKER_STATE_STOPPED;
@@ -533,6 +671,20 @@ begin_stop (PmtWorker  *self,
   g_mutex_unlock (&self->mutex);
 
   return g_list_reverse (queued);
+}
+
+/* A pool worker waits on its pool's queue: wake it to see it must stop. */
+static void
+wake_pool (PmtWorker *self)
+{
+  g_autoptr(PmtPool) pool = NULL;
+
+  g_mutex_lock (&self->mutex);
+  g_set_object (&pool, self->pool);
+  g_mutex_unlock (&self->mutex);
+
+  if (pool != NULL)
+    _pmt_pool_wake_workers (pool);
 }
 
 static void
@@ -557,6 +709,7 @@ pmt_worker_stop (PmtWorker *self)
   g_return_if_fail (PMT_IS_WORKER (self));
 
   cancel_all (begin_stop (self, FALSE, NULL));
+  wake_pool (self);
 }
 
 /**
@@ -570,17 +723,14 @@ pmt_worker_stop (PmtWorker *self)
 void
 pmt_worker_kill (PmtWorker *self)
 {
-  PmtTask *current = NULL;
+  g_autoptr(GPtrArray) running = g_ptr_array_new_with_free_func (g_object_unref);
 
   g_return_if_fail (PMT_IS_WORKER (self));
 
-  cancel_all (begin_stop (self, TRUE, &current));
-
-  if (current != NULL)
-    {
-      pmt_task_cancel (current);
-      g_object_unref (current);
-    }
+  cancel_all (begin_stop (self, TRUE, running));
+  for (guint i = 0; i < running->len; i++)
+    pmt_task_cancel (g_ptr_array_index (running, i));
+  wake_pool (self);
 }
 
 /**
@@ -680,7 +830,7 @@ pmt_worker_dup_current_task (PmtWorker *self)
   g_return_val_if_fail (PMT_IS_WORKER (self), NULL);
 
   g_mutex_lock (&self->mutex);
-  task = self->current_task ? g_object_ref (self->current_task) : NULL;
+  task = self->stack->len > 0 ? g_object_ref (g_ptr_array_index (self->stack, 0)) : NULL;
   g_mutex_unlock (&self->mutex);
 
   return task;
@@ -791,4 +941,28 @@ pmt_worker_is_running (PmtWorker *self)
   g_mutex_unlock (&self->mutex);
 
   return running;
+}
+
+/**
+ * pmt_worker_get_pool:
+ * @self: a #PmtWorker
+ *
+ * Gets #PmtWorker:pool: the pool whose queue the worker takes its tasks
+ * from.  A pool worker lets go of its pool when its thread exits, since
+ * the tasks it ran keep the worker alive: %NULL then.
+ *
+ * Returns: (transfer none) (nullable): the pool the worker belongs to
+ */
+PmtPool *
+pmt_worker_get_pool (PmtWorker *self)
+{
+  PmtPool *pool;
+
+  g_return_val_if_fail (PMT_IS_WORKER (self), NULL);
+
+  g_mutex_lock (&self->mutex);
+  pool = self->pool;
+  g_mutex_unlock (&self->mutex);
+
+  return pool;
 }

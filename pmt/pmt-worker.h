@@ -80,5 +80,7 @@ void            pmt_worker_set_idle_timeout    (PmtWorker   *self,
                                                 gint64       idle_timeout_usec);
 PMT_AVAILABLE_IN_ALL
 gboolean        pmt_worker_is_running          (PmtWorker   *self);
+PMT_AVAILABLE_IN_ALL
+PmtPool        *pmt_worker_get_pool            (PmtWorker   *self);
 
 G_END_DECLS

@@ -14,7 +14,9 @@
 #include "pmt-types.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
+#include "pmt-completion-queue.h"
 #include "pmt-limiter.h"
+#include "pmt-pool.h"
 #include "pmt-task.h"
 #include "pmt-worker.h"
 
