@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "pmt-command-task.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
@@ -1308,6 +1309,39 @@ pmt_pool_submit (PmtPool         *self,
                  GError         **error)
 {
   return pmt_pool_submit_full (self, G_PRIORITY_DEFAULT, func, user_data, notify, error);
+}
+
+/**
+ * pmt_pool_submit_command:
+ * @self: a #PmtPool
+ * @priority: the priority of the task; lower runs first
+ * @argv: (array zero-terminated=1): the command and its arguments
+ * @error: return location for a #GError
+ *
+ * Creates a command task (see pmt_task_new_command()) with @priority and
+ * pushes it, as pmt_pool_push() does.
+ *
+ * Returns: (transfer full) (nullable) (type PmtCommandTask): the task, or
+ *   %NULL when refused
+ */
+PmtTask *
+pmt_pool_submit_command (PmtPool             *self,
+                         gint                 priority,
+                         const char * const  *argv,
+                         GError             **error)
+{
+  g_autoptr(PmtTask) task = NULL;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), NULL);
+  g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
+
+  task = pmt_task_new_command (argv);
+  pmt_task_set_priority (task, priority);
+
+  if (!pmt_pool_push (self, task, error))
+    return NULL;
+
+  return g_steal_pointer (&task);
 }
 
 typedef struct

@@ -91,6 +91,11 @@ PmtTask            *pmt_pool_submit_full        (PmtPool           *self,
                                                  GDestroyNotify     notify,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
 PMT_AVAILABLE_IN_ALL
+PmtTask            *pmt_pool_submit_command     (PmtPool           *self,
+                                                 gint               priority,
+                                                 const char * const *argv,
+                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
 gboolean            pmt_pool_push               (PmtPool           *self,
                                                  PmtTask           *task,
                                                  GError           **error);

@@ -61,6 +61,13 @@ void           _pmt_task_remove_waiter   (PmtTask       *self,
  * the thread emitting #PmtTask::completed. */
 gboolean       _pmt_task_is_done_for_caller (PmtTask    *self);
 
+/* Calls @func (@data) in the finishing thread once the task is done and
+ * its waiters woke, without locks held; FALSE (nothing registered) when
+ * it is done already. */
+gboolean       _pmt_task_add_done_notify (PmtTask       *self,
+                                          GDestroyNotify func,
+                                          gpointer       data);
+
 /* PENDING → QUEUED, when a worker or a pool accepts the task.  A pool is
  * told when the task finishes (it holds a reference on itself while it has
  * unfinished tasks); its main context becomes the task's if the task has

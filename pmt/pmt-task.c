@@ -61,7 +61,14 @@ typedef struct
   GMainContext *main_context;
   GCancellable *cancellable;
   GSList *async_waiters;
+  GSList *done_notifies;    /* of DoneNotify */
 } PmtTaskExtra;
+
+typedef struct
+{
+  GDestroyNotify func;
+  gpointer data;
+} DoneNotify;
 
 typedef struct
 {
@@ -564,7 +571,7 @@ pmt_task_finish (PmtTask      *self,
 {
   PmtTaskPrivate *priv = get_priv (self);
   Closures closures = { 0 };
-  GSList *async_waiters;
+  GSList *async_waiters, *done_notifies;
   PmtTaskState state;
   PmtPool *pool;
   gboolean dequeued;
@@ -587,6 +594,7 @@ pmt_task_finish (PmtTask      *self,
     }
   g_clear_pointer (&priv->waiters, g_slist_free);
   async_waiters = priv->extra ? g_steal_pointer (&priv->extra->async_waiters) : NULL;
+  done_notifies = priv->extra ? g_steal_pointer (&priv->extra->done_notifies) : NULL;
   if (context == NULL)
     steal_closures_locked (priv, &closures);
   pool = g_steal_pointer (&priv->pool);
@@ -603,6 +611,15 @@ pmt_task_finish (PmtTask      *self,
     }
   else
     free_closures (&closures);
+
+  done_notifies = g_slist_reverse (done_notifies);
+  for (GSList *l = done_notifies; l != NULL; l = l->next)
+    {
+      DoneNotify *notify = l->data;
+
+      notify->func (notify->data);
+    }
+  g_slist_free_full (done_notifies, g_free);
 
   if (pool != NULL)
     _pmt_pool_task_finished (pool, state, dequeued);
@@ -1945,4 +1962,28 @@ _pmt_task_is_done_for_caller (PmtTask *self)
   g_mutex_unlock (&priv->mutex);
 
   return done;
+}
+
+gboolean
+_pmt_task_add_done_notify (PmtTask        *self,
+                           GDestroyNotify  func,
+                           gpointer        data)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  DoneNotify *notify;
+  gboolean done;
+
+  g_mutex_lock (&priv->mutex);
+  done = priv->done;
+  if (!done)
+    {
+      notify = g_new (DoneNotify, 1);
+      notify->func = func;
+      notify->data = data;
+      ensure_extra_locked (priv)->done_notifies =
+        g_slist_prepend (priv->extra->done_notifies, notify);
+    }
+  g_mutex_unlock (&priv->mutex);
+
+  return !done;
 }

@@ -18,6 +18,7 @@ typedef struct _PmtCompletionQueue PmtCompletionQueue;
 typedef struct _PmtLimiter PmtLimiter;
 typedef struct _PmtPool    PmtPool;
 typedef struct _PmtTask    PmtTask;
+typedef struct _PmtThreaded PmtThreaded;
 typedef struct _PmtWorker  PmtWorker;
 
 G_END_DECLS

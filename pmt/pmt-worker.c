@@ -61,7 +61,8 @@ struct _PmtWorker
   PmtWorkerState state;
   guint running : 1;
   guint killed : 1;
-  guint in_pool : 1;
+  /* Not a bit field: set once, then read without the lock. */
+  gboolean in_pool;
 };
 
 enum {

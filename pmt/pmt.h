@@ -14,10 +14,12 @@
 #include "pmt-types.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
+#include "pmt-command-task.h"
 #include "pmt-completion-queue.h"
 #include "pmt-limiter.h"
 #include "pmt-pool.h"
 #include "pmt-task.h"
+#include "pmt-threaded.h"
 #include "pmt-worker.h"
 
 #undef PMT_INSIDE
