@@ -376,7 +376,7 @@ next_job_locked (PmtPool   *self,
 
   for (;;)
     {
-      gboolean above_min;
+      gboolean above_min, timed_out;
       gpointer job;
 
       if (_pmt_worker_is_stopping (worker) || self->n_workers > self->max_workers)
@@ -393,13 +393,13 @@ next_job_locked (PmtPool   *self,
         end_time = g_get_monotonic_time () + self->idle_timeout;
 
       self->n_idle++;
-      if (!_pmt_queue_wait_unlocked (self->queue, end_time) && above_min &&
-          _pmt_queue_length_unlocked (self->queue) == 0)
-        {
-          self->n_idle--;
-          break;
-        }
+      timed_out = !_pmt_queue_wait_unlocked (self->queue, end_time);
       self->n_idle--;
+
+      /* Tested again now: others may have left while we slept. */
+      if (timed_out && self->n_workers > self->min_workers &&
+          _pmt_queue_length_unlocked (self->queue) == 0)
+        break;
     }
 
   worker_exit_locked (self, worker, mask);
