@@ -5,8 +5,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "pmt-command-task.h"
 #include "pmt-error.h"
@@ -69,11 +72,20 @@ pmt_command_task_finalize (GObject *object)
 }
 
 /* In the child, before exec: its own process group, so that cancelling
- * terminates whatever it started too. */
+ * terminates whatever it started too, and its pid (the group's id) sent
+ * down the pipe in @data.  The parent cannot read it from the
+ * #GSubprocess: g_subprocess_get_identifier() races with GLib's worker
+ * thread, which clears it when it reaps the child.  Only async-signal-safe
+ * calls here. */
 static void
 child_setup (gpointer data)
 {
+  int fd = GPOINTER_TO_INT (data);
+  pid_t pid = getpid ();
+
   setpgid (0, 0);
+  if (write (fd, &pid, sizeof pid) < 0)
+    return;
 }
 
 typedef struct
@@ -102,22 +114,22 @@ on_grace_over (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Signals the child's process group, also what is left of it once the
+ * child itself exited.  Its id is only taken again by a new group leader
+ * once the pids wrapped around, far beyond the grace below. */
 static void
-signal_group (GSubprocess *process,
-              int          signum)
+signal_group (pid_t pgid,
+              int   signum)
 {
-  const char *identifier = g_subprocess_get_identifier (process);
-
-  /* NULL once it exited; its group may live on, but has no leader id to
-   * name it by then. */
-  if (identifier != NULL)
-    kill (-(pid_t)g_ascii_strtoll (identifier, NULL, 10), signum);
+  if (pgid > 0)
+    kill (-pgid, signum);
 }
 
 /* Terminates the child and waits until it is reaped, blocking on a private
  * main context rather than polling. */
 static void
-terminate (GSubprocess *process)
+terminate (GSubprocess *process,
+           pid_t        pgid)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   WaitState state = { FALSE, FALSE };
@@ -126,7 +138,7 @@ terminate (GSubprocess *process)
   g_main_context_push_thread_default (context);
 
   g_subprocess_wait_async (process, NULL, on_waited, &state);
-  signal_group (process, SIGTERM);
+  signal_group (pgid, SIGTERM);
 
   grace = g_timeout_source_new (TERMINATE_GRACE_MSEC);
   g_source_set_callback (grace, on_grace_over, &state, NULL);
@@ -137,7 +149,7 @@ terminate (GSubprocess *process)
 
   if (!state.exited)
     {
-      signal_group (process, SIGKILL);
+      signal_group (pgid, SIGKILL);
       g_subprocess_force_exit (process);
       while (!state.exited)
         g_main_context_iteration (context, TRUE);
@@ -146,6 +158,47 @@ terminate (GSubprocess *process)
   g_source_destroy (grace);
   g_source_unref (grace);
   g_main_context_pop_thread_default (context);
+}
+
+static void
+on_communicated (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  GAsyncResult **result_out = data;
+
+  *result_out = g_object_ref (result);
+}
+
+/* g_subprocess_communicate(), except that the private main context
+ * outlives the operation.  GLib 2.74's own drops its reference first: the
+ * last one can then go with a #GTask that GLib's worker thread finalizes,
+ * freeing the context while this thread still destroys the operation's
+ * cancellable source on it (a use-after-free ThreadSanitizer shows). */
+static gboolean
+communicate (GSubprocess   *process,
+             GBytes        *stdin_bytes,
+             GCancellable  *cancellable,
+             GBytes       **out,
+             GBytes       **err,
+             GError       **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GAsyncResult *result = NULL;
+  gboolean ok;
+
+  g_main_context_push_thread_default (context);
+
+  g_subprocess_communicate_async (process, stdin_bytes, cancellable, on_communicated, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+
+  ok = g_subprocess_communicate_finish (process, result, out, err, error);
+  g_object_unref (result);
+
+  g_main_context_pop_thread_default (context);
+
+  return ok;
 }
 
 static char *
@@ -195,9 +248,17 @@ describe_failure (PmtCommandTask *self,
 
 static GSubprocess *
 spawn (PmtCommandTask  *self,
+       pid_t           *pgid,
        GError         **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  GSubprocess *process;
+  int fds[2];
+  gssize n;
+
+  *pgid = 0;
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
+    return NULL;
 
   /* Standard input is always a pipe: a child must never read ours. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
@@ -207,9 +268,24 @@ spawn (PmtCommandTask  *self,
     g_subprocess_launcher_set_cwd (launcher, self->cwd);
   if (self->env != NULL)
     g_subprocess_launcher_set_environ (launcher, self->env);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, GINT_TO_POINTER (fds[1]), NULL);
 
-  return g_subprocess_launcher_spawnv (launcher, (const char * const *)self->argv, error);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *)self->argv, error);
+  close (fds[1]);
+
+  /* The child wrote it before exec, and spawning returns after the exec:
+   * it is in the pipe already. */
+  if (process != NULL)
+    {
+      do
+        n = read (fds[0], pgid, sizeof *pgid);
+      while (n < 0 && errno == EINTR);
+      if (n != sizeof *pgid)
+        *pgid = 0;
+    }
+  close (fds[0]);
+
+  return process;
 }
 
 static void
@@ -223,9 +299,10 @@ pmt_command_task_run (PmtTask *task)
   g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
   GError *error = NULL;
   GValue value = G_VALUE_INIT;
+  pid_t pgid = 0;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-      (process = spawn (self, &error)) == NULL)
+      (process = spawn (self, &pgid, &error)) == NULL)
     {
       pmt_task_return_error (task, error);
       return;
@@ -233,11 +310,10 @@ pmt_command_task_run (PmtTask *task)
 
   /* With a pipe for standard input, GSubprocess wants bytes to send: none
    * gives the child end of file at once. */
-  if (!g_subprocess_communicate (process,
-                                 self->stdin_bytes ? self->stdin_bytes : empty,
-                                 cancellable, &out, &err, &error))
+  if (!communicate (process, self->stdin_bytes ? self->stdin_bytes : empty,
+                    cancellable, &out, &err, &error))
     {
-      terminate (process);
+      terminate (process, pgid);
       pmt_task_return_error (task, error);
       return;
     }

@@ -5,10 +5,1699 @@
 
 #include <pmt.h>
 
+#include <string.h>
+
+/* A bound on every wait that should end at once, so that a broken
+ * Threaded fails the test instead of hanging it. */
+#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+
+/* What the wrapped function sees and does.  Each call records, as it
+ * enters: its task-data, its thread and the pool of its worker; it then
+ * blocks until the gate is open or a token lets it through (or its task
+ * is cancelled), and returns 1000 + its task-data, or fails when its
+ * task-data is fail_index. */
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+
+  gboolean open;
+  guint tokens;
+  gint fail_index;
+
+  guint n_started;
+  guint n_inside;
+  guint max_inside;
+  GPtrArray *data;       /* the task-data of each call, as it entered */
+  GPtrArray *threads;    /* the thread of each call */
+  GPtrArray *pools;      /* the pool of each call's worker (a reference), or NULL */
+
+  guint n_user_data_notifies;
+  guint n_call_data_notifies;
+  GPtrArray *freed_call_data;
+} Probe;
+
+static void
+unref_if_nonnull (gpointer object)
+{
+  if (object != NULL)
+    g_object_unref (object);
+}
+
+static void
+probe_init (Probe    *probe,
+            gboolean  open)
+{
+  g_mutex_init (&probe->mutex);
+  g_cond_init (&probe->cond);
+  probe->open = open;
+  probe->tokens = 0;
+  probe->fail_index = -1;
+  probe->n_started = 0;
+  probe->n_inside = 0;
+  probe->max_inside = 0;
+  probe->data = g_ptr_array_new ();
+  probe->threads = g_ptr_array_new ();
+  probe->pools = g_ptr_array_new_with_free_func (unref_if_nonnull);
+  probe->n_user_data_notifies = 0;
+  probe->n_call_data_notifies = 0;
+  probe->freed_call_data = g_ptr_array_new ();
+}
+
+static void
+probe_clear (Probe *probe)
+{
+  g_ptr_array_unref (probe->data);
+  g_ptr_array_unref (probe->threads);
+  g_ptr_array_unref (probe->pools);
+  g_ptr_array_unref (probe->freed_call_data);
+  g_mutex_clear (&probe->mutex);
+  g_cond_clear (&probe->cond);
+}
+
+static void
+probe_open (Probe *probe)
+{
+  g_mutex_lock (&probe->mutex);
+  probe->open = TRUE;
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+}
+
+static void
+probe_give_tokens (Probe *probe,
+                   guint  n)
+{
+  g_mutex_lock (&probe->mutex);
+  probe->tokens += n;
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+}
+
+/* Waits until @n calls entered the function. */
+static void
+probe_wait_started (Probe *probe,
+                    guint  n)
+{
+  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
+
+  g_mutex_lock (&probe->mutex);
+  while (probe->n_started < n)
+    {
+      if (!g_cond_wait_until (&probe->cond, &probe->mutex, end_time))
+        break;
+    }
+  g_assert_cmpuint (probe->n_started, ==, n);
+  g_mutex_unlock (&probe->mutex);
+}
+
+static guint
+probe_get_n_started (Probe *probe)
+{
+  guint n;
+
+  g_mutex_lock (&probe->mutex);
+  n = probe->n_started;
+  g_mutex_unlock (&probe->mutex);
+
+  return n;
+}
+
+static void
+probe_cancelled_cb (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  Probe *probe = user_data;
+
+  g_mutex_lock (&probe->mutex);
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+}
+
+static void
+probe_func (PmtTask  *task,
+            gpointer  user_data)
+{
+  Probe *probe = user_data;
+  gpointer task_data = pmt_task_get_task_data (task);
+  GCancellable *cancellable = pmt_task_get_cancellable (task);
+  PmtWorker *worker = pmt_task_get_worker (task);
+  PmtPool *pool = worker != NULL ? pmt_worker_get_pool (worker) : NULL;
+  GError *error = NULL;
+  gulong handler_id;
+  gboolean fail;
+
+  /* Connected without our lock: it runs at once when already cancelled. */
+  handler_id = g_cancellable_connect (cancellable, G_CALLBACK (probe_cancelled_cb), probe, NULL);
+
+  g_mutex_lock (&probe->mutex);
+  g_ptr_array_add (probe->data, task_data);
+  g_ptr_array_add (probe->threads, g_thread_self ());
+  g_ptr_array_add (probe->pools, pool != NULL ? g_object_ref (pool) : NULL);
+  probe->n_started++;
+  probe->n_inside++;
+  probe->max_inside = MAX (probe->max_inside, probe->n_inside);
+  g_cond_broadcast (&probe->cond);
+
+  while (!probe->open && probe->tokens == 0 && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&probe->cond, &probe->mutex);
+  if (!probe->open && probe->tokens > 0)
+    probe->tokens--;
+
+  probe->n_inside--;
+  fail = probe->fail_index >= 0 && GPOINTER_TO_INT (task_data) == probe->fail_index;
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+
+  g_cancellable_disconnect (cancellable, handler_id);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    pmt_task_return_error (task, error);
+  else if (fail)
+    pmt_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "Failed on purpose");
+  else
+    pmt_task_return_int (task, 1000 + GPOINTER_TO_UINT (task_data));
+}
+
+static void
+probe_user_data_notify (gpointer user_data)
+{
+  Probe *probe = user_data;
+
+  g_mutex_lock (&probe->mutex);
+  probe->n_user_data_notifies++;
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+}
+
+static void
+probe_call_data_notify_for (Probe    *probe,
+                            gpointer  call_data)
+{
+  g_mutex_lock (&probe->mutex);
+  probe->n_call_data_notifies++;
+  g_ptr_array_add (probe->freed_call_data, call_data);
+  g_cond_broadcast (&probe->cond);
+  g_mutex_unlock (&probe->mutex);
+}
+
+/* The call data of the notify tests: each item knows its probe. */
+typedef struct
+{
+  Probe *probe;
+  guint index;
+} Item;
+
+static void
+item_notify (gpointer data)
+{
+  Item *item = data;
+
+  probe_call_data_notify_for (item->probe, item);
+}
+
+/* Waits until *@counter (guarded by the probe's mutex) reaches @n. */
+static guint
+probe_wait_counter (Probe *probe,
+                    guint *counter,
+                    guint  n)
+{
+  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
+  guint value;
+
+  g_mutex_lock (&probe->mutex);
+  while (*counter < n)
+    {
+      if (!g_cond_wait_until (&probe->cond, &probe->mutex, end_time))
+        break;
+    }
+  value = *counter;
+  g_mutex_unlock (&probe->mutex);
+
+  return value;
+}
+
+static guint
+probe_read_counter (Probe *probe,
+                    guint *counter)
+{
+  guint value;
+
+  g_mutex_lock (&probe->mutex);
+  value = *counter;
+  g_mutex_unlock (&probe->mutex);
+
+  return value;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Waits on `notify::NAME` until the guint or gboolean property @name of
+ * @object equals @expected.  The watch is reference counted: a notify
+ * emitted in another thread may still run its handler after the
+ * disconnection. */
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+} Watch;
+
+static void
+watch_clear (gpointer data)
+{
+  Watch *watch = data;
+
+  g_mutex_clear (&watch->mutex);
+  g_cond_clear (&watch->cond);
+}
+
+static void
+watch_release (gpointer  data,
+               GClosure *closure)
+{
+  g_atomic_rc_box_release_full (data, watch_clear);
+}
+
+static void
+watch_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  Watch *watch = user_data;
+
+  g_mutex_lock (&watch->mutex);
+  g_cond_broadcast (&watch->cond);
+  g_mutex_unlock (&watch->mutex);
+}
+
+static guint
+read_property (gpointer    object,
+               const char *name)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (object), name);
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_assert_nonnull (pspec);
+  g_value_init (&value, pspec->value_type);
+  g_object_get_property (object, name, &value);
+
+  if (G_VALUE_HOLDS_BOOLEAN (&value))
+    return g_value_get_boolean (&value);
+  g_assert_true (G_VALUE_HOLDS_UINT (&value));
+  return g_value_get_uint (&value);
+}
+
+static gboolean
+wait_property (gpointer    object,
+               const char *name,
+               guint       expected)
+{
+  g_autofree char *signal = g_strconcat ("notify::", name, NULL);
+  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
+  Watch *watch = g_atomic_rc_box_new0 (Watch);
+  gulong handler_id;
+  guint value;
+
+  g_mutex_init (&watch->mutex);
+  g_cond_init (&watch->cond);
+  handler_id = g_signal_connect_data (object, signal, G_CALLBACK (watch_notify_cb),
+                                      g_atomic_rc_box_acquire (watch), watch_release, 0);
+
+  /* The value changes before its notify, whose handler takes our lock:
+   * reading it under the lock loses no wake-up. */
+  g_mutex_lock (&watch->mutex);
+  while ((value = read_property (object, name)) != expected)
+    {
+      if (!g_cond_wait_until (&watch->cond, &watch->mutex, end_time))
+        {
+          value = read_property (object, name);
+          break;
+        }
+    }
+  g_mutex_unlock (&watch->mutex);
+
+  g_signal_handler_disconnect (object, handler_id);
+  g_atomic_rc_box_release_full (watch, watch_clear);
+
+  return value == expected;
+}
+
+/* A worker of %PMT_THREADED_MODE_THREAD: its thread must end by itself. */
+static void
+assert_worker_thread_exits (PmtWorker *worker)
+{
+  g_assert_true (wait_property (worker, "running", FALSE));
+  g_assert_false (pmt_worker_is_running (worker));
+}
+
+static void
+assert_task_succeeded (PmtTask *task)
+{
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+  g_assert_no_error (pmt_task_get_error (task));
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
+}
+
+static void
+assert_task_cancelled (PmtTask *task)
+{
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_CANCELLED);
+  g_assert_error (pmt_task_get_error (task), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static gint64
+get_int_result (PmtTask *task)
+{
+  const GValue *result = pmt_task_get_result (task);
+
+  g_assert_nonnull (result);
+  g_assert_true (G_VALUE_HOLDS_INT64 (result));
+
+  return g_value_get_int64 (result);
+}
+
+static PmtTask *
+call_ok (PmtThreaded *threaded,
+         guint        index)
+{
+  g_autoptr(GError) error = NULL;
+  PmtTask *task;
+
+  task = pmt_threaded_call (threaded, GUINT_TO_POINTER (index), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (task);
+  g_assert_true (pmt_task_get_task_data (task) == GUINT_TO_POINTER (index));
+
+  return task;
+}
+
+static void
+stop_and_join (PmtWorker *worker)
+{
+  pmt_worker_stop (worker);
+  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
+}
+
+/* A thread making calls, so that the test can watch it block. */
+typedef struct
+{
+  PmtThreaded *threaded;
+  guint n_calls;
+
+  GMutex mutex;
+  GCond cond;
+  guint n_returned;
+  GPtrArray *tasks;
+} Caller;
+
+static gpointer
+caller_thread (gpointer data)
+{
+  Caller *caller = data;
+
+  for (guint i = 0; i < caller->n_calls; i++)
+    {
+      PmtTask *task = call_ok (caller->threaded, i);
+
+      g_mutex_lock (&caller->mutex);
+      g_ptr_array_add (caller->tasks, task);
+      caller->n_returned++;
+      g_cond_broadcast (&caller->cond);
+      g_mutex_unlock (&caller->mutex);
+    }
+
+  return NULL;
+}
+
+static GThread *
+caller_start (Caller      *caller,
+              PmtThreaded *threaded,
+              guint        n_calls)
+{
+  g_mutex_init (&caller->mutex);
+  g_cond_init (&caller->cond);
+  caller->threaded = threaded;
+  caller->n_calls = n_calls;
+  caller->n_returned = 0;
+  caller->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+
+  return g_thread_new ("pmt-t-caller", caller_thread, caller);
+}
+
+static guint
+caller_wait_returned (Caller *caller,
+                      guint   n)
+{
+  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
+  guint n_returned;
+
+  g_mutex_lock (&caller->mutex);
+  while (caller->n_returned < n)
+    {
+      if (!g_cond_wait_until (&caller->cond, &caller->mutex, end_time))
+        break;
+    }
+  n_returned = caller->n_returned;
+  g_mutex_unlock (&caller->mutex);
+
+  return n_returned;
+}
+
+static guint
+caller_get_n_returned (Caller *caller)
+{
+  guint n_returned;
+
+  g_mutex_lock (&caller->mutex);
+  n_returned = caller->n_returned;
+  g_mutex_unlock (&caller->mutex);
+
+  return n_returned;
+}
+
+static void
+caller_clear (Caller *caller)
+{
+  g_ptr_array_unref (caller->tasks);
+  g_mutex_clear (&caller->mutex);
+  g_cond_clear (&caller->cond);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_thread_new_worker_per_call (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) first = NULL;
+  g_autoptr(PmtTask) second = NULL;
+  PmtWorker *first_worker, *second_worker;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_THREAD);
+
+  first = call_ok (threaded, 1);
+  second = call_ok (threaded, 2);
+
+  /* Both are in the function at once, so their threads are alive
+   * together and their identities can be compared. */
+  probe_wait_started (&probe, 2);
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.threads->pdata[0] != probe.threads->pdata[1]);
+  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
+  g_assert_true (probe.threads->pdata[1] != g_thread_self ());
+  g_assert_null (probe.pools->pdata[0]);
+  g_assert_null (probe.pools->pdata[1]);
+  g_mutex_unlock (&probe.mutex);
+
+  first_worker = pmt_task_get_worker (first);
+  second_worker = pmt_task_get_worker (second);
+  g_assert_nonnull (first_worker);
+  g_assert_nonnull (second_worker);
+  g_assert_true (first_worker != second_worker);
+  g_assert_null (pmt_worker_get_pool (first_worker));
+  g_assert_true (g_str_has_prefix (pmt_worker_get_name (first_worker), "pmt-threaded-"));
+  g_assert_true (g_str_has_prefix (pmt_worker_get_name (second_worker), "pmt-threaded-"));
+  g_assert_cmpstr (pmt_worker_get_name (first_worker), !=, pmt_worker_get_name (second_worker));
+
+  probe_open (&probe);
+  assert_task_succeeded (first);
+  assert_task_succeeded (second);
+  g_assert_cmpint (get_int_result (first), ==, 1001);
+  g_assert_cmpint (get_int_result (second), ==, 1002);
+
+  /* Each thread ends after its task, without being stopped. */
+  assert_worker_thread_exits (first_worker);
+  assert_worker_thread_exits (second_worker);
+  g_assert_cmpuint (pmt_worker_get_n_tasks_run (first_worker), ==, 1);
+  g_assert_cmpuint (pmt_worker_get_n_tasks_run (second_worker), ==, 1);
+
+  g_clear_object (&first);
+  g_clear_object (&second);
+  g_clear_object (&threaded);
+  probe_clear (&probe);
+}
+
+static void
+test_thread_data_notifies (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) early = NULL;
+  g_autoptr(PmtTask) first = NULL;
+  g_autoptr(PmtTask) second = NULL;
+  g_autoptr(GError) error = NULL;
+  gpointer task_data = NULL;
+  Item items[3];
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      items[i].probe = &probe;
+      items[i].index = i;
+    }
+
+  threaded = pmt_threaded_new (probe_func, &probe, probe_user_data_notify);
+
+  /* A task that is done and whose thread exited does not free the
+   * function's data while the Threaded lives. */
+  early = pmt_threaded_call (threaded, &items[0], item_notify, &error);
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_get_task_data (early) == &items[0]);
+  g_object_get (early, "task-data", &task_data, NULL);
+  g_assert_true (task_data == &items[0]);
+  probe_wait_started (&probe, 1);
+  probe_give_tokens (&probe, 1);
+  assert_task_succeeded (early);
+  assert_worker_thread_exits (pmt_task_get_worker (early));
+  g_assert_cmpuint (probe_read_counter (&probe, &probe.n_user_data_notifies), ==, 0);
+  g_assert_cmpuint (probe_read_counter (&probe, &probe.n_call_data_notifies), ==, 0);
+
+  first = pmt_threaded_call (threaded, &items[1], item_notify, &error);
+  g_assert_no_error (error);
+  second = pmt_threaded_call (threaded, &items[2], item_notify, &error);
+  g_assert_no_error (error);
+  probe_wait_started (&probe, 3);
+
+  /* The function read its call's data. */
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.data->pdata[0] == &items[0]);
+  g_assert_true ((probe.data->pdata[1] == &items[1] && probe.data->pdata[2] == &items[2]) ||
+                 (probe.data->pdata[1] == &items[2] && probe.data->pdata[2] == &items[1]));
+  g_mutex_unlock (&probe.mutex);
+
+  /* Running tasks still need the function's data. */
+  g_clear_object (&threaded);
+  g_assert_cmpuint (probe_read_counter (&probe, &probe.n_user_data_notifies), ==, 0);
+
+  probe_open (&probe);
+  assert_task_succeeded (first);
+  assert_task_succeeded (second);
+  assert_worker_thread_exits (pmt_task_get_worker (first));
+  assert_worker_thread_exits (pmt_task_get_worker (second));
+
+  /* Once no one needs the function, its data goes, once. */
+  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_user_data_notifies, 1), ==, 1);
+
+  /* The call data lives as long as its task. */
+  g_assert_cmpuint (probe_read_counter (&probe, &probe.n_call_data_notifies), ==, 0);
+  g_assert_true (pmt_task_get_task_data (first) == &items[1]);
+
+  g_clear_object (&first);
+  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_call_data_notifies, 1), ==, 1);
+  g_clear_object (&early);
+  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_call_data_notifies, 2), ==, 2);
+  g_clear_object (&second);
+  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_call_data_notifies, 3), ==, 3);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.freed_call_data->pdata[0] == &items[1]);
+  g_assert_true (probe.freed_call_data->pdata[1] == &items[0]);
+  g_assert_true (probe.freed_call_data->pdata[2] == &items[2]);
+  g_assert_cmpuint (probe.n_call_data_notifies, ==, 3);
+  g_assert_cmpuint (probe.n_user_data_notifies, ==, 1);
+  g_mutex_unlock (&probe.mutex);
+
+  probe_clear (&probe);
+}
+
+#define N_DAEMON_CALLS 20
+
+static void
+test_daemon_same_thread_in_order (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtWorker) worker = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_DAEMON);
+  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_DAEMON);
+
+  /* The first call holds the worker: the others wait in its queue. */
+  for (guint i = 0; i < N_DAEMON_CALLS; i++)
+    g_ptr_array_add (tasks, call_ok (threaded, i));
+  probe_wait_started (&probe, 1);
+
+  worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (worker);
+  g_assert_null (pmt_worker_get_pool (worker));
+
+  probe_open (&probe);
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      assert_task_succeeded (tasks->pdata[i]);
+      g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
+    }
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.data->len, ==, N_DAEMON_CALLS);
+  for (guint i = 0; i < N_DAEMON_CALLS; i++)
+    {
+      g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), ==, i);
+      g_assert_true (probe.threads->pdata[i] == probe.threads->pdata[0]);
+    }
+  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
+  g_assert_cmpuint (probe.max_inside, ==, 1);
+  g_mutex_unlock (&probe.mutex);
+
+  /* Still the same worker for the next call. */
+  g_ptr_array_add (tasks, call_ok (threaded, N_DAEMON_CALLS));
+  assert_task_succeeded (tasks->pdata[N_DAEMON_CALLS]);
+  g_assert_true (pmt_task_get_worker (tasks->pdata[N_DAEMON_CALLS]) == worker);
+  g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, N_DAEMON_CALLS + 1);
+
+  g_clear_object (&threaded);
+  stop_and_join (worker);
+  probe_clear (&probe);
+}
+
+static void
+test_daemon_respawn_after_kill (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtWorker) old_worker = NULL;
+  g_autoptr(PmtWorker) new_worker = NULL;
+  g_autoptr(PmtTask) running = NULL;
+  g_autoptr(PmtTask) queued = NULL;
+  g_autoptr(PmtTask) after = NULL;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded, "mode", PMT_THREADED_MODE_DAEMON, NULL);
+
+  running = call_ok (threaded, 0);
+  queued = call_ok (threaded, 1);
+  probe_wait_started (&probe, 1);
+  old_worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (old_worker);
+
+  pmt_worker_kill (old_worker);
+  g_assert_true (pmt_worker_join (old_worker, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_worker_get_state (old_worker), ==, PMT_WORKER_STATE_STOPPED);
+  assert_task_cancelled (running);
+  assert_task_cancelled (queued);
+
+  probe_open (&probe);
+  after = call_ok (threaded, 2);
+  assert_task_succeeded (after);
+  g_assert_cmpint (get_int_result (after), ==, 1002);
+
+  new_worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (new_worker);
+  g_assert_true (new_worker != old_worker);
+  g_assert_true (pmt_task_get_worker (after) == new_worker);
+  g_assert_true (pmt_worker_is_running (new_worker));
+  g_assert_cmpuint (probe_get_n_started (&probe), ==, 2);
+
+  g_clear_object (&threaded);
+  stop_and_join (new_worker);
+  probe_clear (&probe);
+}
+
+static void
+test_daemon_respawn_after_stop (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtWorker) old_worker = NULL;
+  g_autoptr(PmtWorker) new_worker = NULL;
+  g_autoptr(PmtTask) running = NULL;
+  g_autoptr(PmtTask) after = NULL;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_DAEMON);
+
+  running = call_ok (threaded, 0);
+  probe_wait_started (&probe, 1);
+  old_worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (old_worker);
+
+  /* Stopped, the worker finishes its task and exits. */
+  pmt_worker_stop (old_worker);
+  probe_open (&probe);
+  g_assert_true (pmt_worker_join (old_worker, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_worker_get_state (old_worker), ==, PMT_WORKER_STATE_STOPPED);
+  assert_task_succeeded (running);
+  g_assert_true (pmt_task_get_worker (running) == old_worker);
+
+  after = call_ok (threaded, 1);
+  assert_task_succeeded (after);
+  g_assert_cmpint (get_int_result (after), ==, 1001);
+
+  new_worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (new_worker);
+  g_assert_true (new_worker != old_worker);
+  g_assert_true (pmt_task_get_worker (after) == new_worker);
+
+  g_clear_object (&threaded);
+  stop_and_join (new_worker);
+  probe_clear (&probe);
+}
+
+static void
+test_daemon_worker_idle_timeout (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtWorker) worker = NULL;
+  g_autoptr(PmtWorker) worker_after = NULL;
+  g_autoptr(PmtTask) first = NULL;
+  g_autoptr(PmtTask) second = NULL;
+  gint64 idle_timeout = -1;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded,
+                "mode", PMT_THREADED_MODE_DAEMON,
+                "worker-idle-timeout", (gint64) 0,
+                NULL);
+  g_object_get (threaded, "worker-idle-timeout", &idle_timeout, NULL);
+  g_assert_cmpint (idle_timeout, ==, 0);
+
+  first = call_ok (threaded, 0);
+  assert_task_succeeded (first);
+  worker = pmt_threaded_dup_worker (threaded);
+  g_assert_nonnull (worker);
+  g_assert_cmpint (pmt_worker_get_idle_timeout (worker), ==, 0);
+
+  /* Its thread ends once idle, but the worker stays the daemon. */
+  assert_worker_thread_exits (worker);
+  second = call_ok (threaded, 1);
+  assert_task_succeeded (second);
+  worker_after = pmt_threaded_dup_worker (threaded);
+  g_assert_true (worker_after == worker);
+  g_assert_true (pmt_task_get_worker (second) == worker);
+  g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 2);
+
+  g_clear_object (&threaded);
+  stop_and_join (worker);
+  probe_clear (&probe);
+}
+
+#define N_SHARED_CALLS 10
+
+static void
+test_daemon_shared_worker (void)
+{
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-shared");
+  g_autoptr(PmtThreaded) first = NULL;
+  g_autoptr(PmtThreaded) second = NULL;
+  g_autoptr(PmtWorker) first_worker = NULL;
+  g_autoptr(PmtWorker) second_worker = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  first = pmt_threaded_new (probe_func, &probe, NULL);
+  second = pmt_threaded_new (probe_func, &probe, NULL);
+
+  /* Setting the worker, by method or property, sets the mode. */
+  pmt_threaded_set_worker (first, worker);
+  g_object_set (second, "worker", worker, NULL);
+  g_assert_cmpint (pmt_threaded_get_mode (first), ==, PMT_THREADED_MODE_DAEMON);
+  g_assert_cmpint (pmt_threaded_get_mode (second), ==, PMT_THREADED_MODE_DAEMON);
+  first_worker = pmt_threaded_dup_worker (first);
+  g_object_get (second, "worker", &second_worker, NULL);
+  g_assert_true (first_worker == worker);
+  g_assert_true (second_worker == worker);
+
+  for (guint i = 0; i < N_SHARED_CALLS; i++)
+    g_ptr_array_add (tasks, call_ok (i % 2 == 0 ? first : second, i));
+  probe_wait_started (&probe, 1);
+  probe_open (&probe);
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      assert_task_succeeded (tasks->pdata[i]);
+      g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
+    }
+
+  g_mutex_lock (&probe.mutex);
+  for (guint i = 0; i < N_SHARED_CALLS; i++)
+    {
+      g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), ==, i);
+      g_assert_true (probe.threads->pdata[i] == probe.threads->pdata[0]);
+    }
+  g_mutex_unlock (&probe.mutex);
+  g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, N_SHARED_CALLS);
+
+  /* A given worker is left alone when the Threaded go. */
+  g_clear_object (&first);
+  g_clear_object (&second);
+  g_assert_true (pmt_worker_is_running (worker));
+  g_assert_cmpint (pmt_worker_get_idle_timeout (worker), ==, -1);
+  g_assert_cmpint (pmt_worker_get_state (worker), <, PMT_WORKER_STATE_STOPPING);
+
+  stop_and_join (worker);
+  probe_clear (&probe);
+}
+
+#define N_POOL_CALLS 4
+
+static void
+test_pool_private (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_POOL);
+  g_object_set (threaded, "pool-max-workers", 2, NULL);
+  g_assert_null (pmt_threaded_dup_pool (threaded));
+
+  for (guint i = 0; i < N_POOL_CALLS; i++)
+    g_ptr_array_add (tasks, call_ok (threaded, i));
+  probe_wait_started (&probe, 2);
+
+  pool = pmt_threaded_dup_pool (threaded);
+  g_assert_nonnull (pool);
+  g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 2);
+  g_assert_true (wait_property (pool, "n-workers", 2));
+  g_assert_true (wait_property (pool, "n-queued", 2));
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.pools->pdata[0] == pool);
+  g_assert_true (probe.pools->pdata[1] == pool);
+  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
+  g_mutex_unlock (&probe.mutex);
+
+  probe_open (&probe);
+  for (guint i = 0; i < tasks->len; i++)
+    assert_task_succeeded (tasks->pdata[i]);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.n_started, ==, N_POOL_CALLS);
+  for (guint i = 0; i < N_POOL_CALLS; i++)
+    g_assert_true (probe.pools->pdata[i] == pool);
+  g_assert_cmpuint (probe.max_inside, ==, 2);
+  g_mutex_unlock (&probe.mutex);
+  g_assert_cmpuint (pmt_pool_get_n_workers (pool), <=, 2);
+
+  /* The private pool ends with its Threaded. */
+  g_clear_object (&threaded);
+  g_assert_cmpint (pmt_pool_get_state (pool), >=, PMT_POOL_STATE_STOPPING);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
+
+  probe_clear (&probe);
+}
+
+static void
+test_pool_private_remade (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) first_pool = NULL;
+  g_autoptr(PmtPool) second_pool = NULL;
+  g_autoptr(PmtTask) first = NULL;
+  g_autoptr(PmtTask) second = NULL;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 1, NULL);
+
+  first = call_ok (threaded, 0);
+  assert_task_succeeded (first);
+  first_pool = pmt_threaded_dup_pool (threaded);
+  g_assert_nonnull (first_pool);
+
+  g_assert_true (pmt_pool_shutdown (first_pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_pool_get_state (first_pool), ==, PMT_POOL_STATE_STOPPED);
+
+  second = call_ok (threaded, 1);
+  assert_task_succeeded (second);
+  second_pool = pmt_threaded_dup_pool (threaded);
+  g_assert_nonnull (second_pool);
+  g_assert_true (second_pool != first_pool);
+  g_assert_cmpint (pmt_pool_get_state (second_pool), ==, PMT_POOL_STATE_ACTIVE);
+  g_assert_cmpuint (pmt_pool_get_max_workers (second_pool), ==, 1);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.pools->pdata[0] == first_pool);
+  g_assert_true (probe.pools->pdata[1] == second_pool);
+  g_mutex_unlock (&probe.mutex);
+
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (second_pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+
+  probe_clear (&probe);
+}
+
+static void
+test_pool_creation_properties (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  guint min_workers = 0;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded,
+                "mode", PMT_THREADED_MODE_POOL,
+                "pool-max-workers", 3,
+                "pool-min-workers", 1,
+                "pool-idle-timeout", (gint64) (7 * G_USEC_PER_SEC),
+                NULL);
+  g_object_get (threaded, "pool-min-workers", &min_workers, NULL);
+  g_assert_cmpuint (min_workers, ==, 1);
+
+  task = call_ok (threaded, 0);
+  assert_task_succeeded (task);
+
+  pool = pmt_threaded_dup_pool (threaded);
+  g_assert_nonnull (pool);
+  g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 3);
+  g_assert_cmpuint (pmt_pool_get_min_workers (pool), ==, 1);
+  g_assert_cmpint (pmt_pool_get_idle_timeout (pool), ==, 7 * G_USEC_PER_SEC);
+
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  probe_clear (&probe);
+}
+
+#define SHARED_POOL_NAME "pmt-t-threaded-shared"
+
+static void
+test_pool_name_shared (void)
+{
+  g_autoptr(PmtThreaded) first = NULL;
+  g_autoptr(PmtThreaded) second = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtPool) first_pool = NULL;
+  g_autoptr(PmtPool) second_pool = NULL;
+  g_autoptr(PmtPool) after_join = NULL;
+  g_autoptr(PmtTask) first_task = NULL;
+  g_autoptr(PmtTask) second_task = NULL;
+  g_autofree char *name = NULL;
+  Probe probe;
+
+  g_assert_null (pmt_pool_lookup (SHARED_POOL_NAME));
+
+  probe_init (&probe, FALSE);
+  first = pmt_threaded_new (probe_func, &probe, NULL);
+  second = pmt_threaded_new (probe_func, &probe, NULL);
+
+  /* Setting the pool name, by method or property, sets the mode. */
+  pmt_threaded_set_pool_name (first, SHARED_POOL_NAME);
+  g_object_set (first, "pool-max-workers", 3, NULL);
+  g_object_set (second, "pool-name", SHARED_POOL_NAME, "pool-max-workers", 1, NULL);
+  g_assert_cmpint (pmt_threaded_get_mode (first), ==, PMT_THREADED_MODE_POOL);
+  g_assert_cmpint (pmt_threaded_get_mode (second), ==, PMT_THREADED_MODE_POOL);
+  g_assert_cmpstr (pmt_threaded_get_pool_name (first), ==, SHARED_POOL_NAME);
+  g_object_get (second, "pool-name", &name, NULL);
+  g_assert_cmpstr (name, ==, SHARED_POOL_NAME);
+
+  /* The first call makes the pool, with its creator's settings. */
+  first_task = call_ok (first, 0);
+  pool = pmt_pool_lookup (SHARED_POOL_NAME);
+  g_assert_nonnull (pool);
+  g_assert_cmpstr (pmt_pool_get_name (pool), ==, SHARED_POOL_NAME);
+  g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 3);
+
+  second_task = call_ok (second, 1);
+
+  /* Both run at once: the pool is not the second one's max-workers 1. */
+  probe_wait_started (&probe, 2);
+  first_pool = pmt_threaded_dup_pool (first);
+  second_pool = pmt_threaded_dup_pool (second);
+  g_assert_true (first_pool == pool);
+  g_assert_true (second_pool == pool);
+  g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 3);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.pools->pdata[0] == pool);
+  g_assert_true (probe.pools->pdata[1] == pool);
+  g_mutex_unlock (&probe.mutex);
+
+  probe_open (&probe);
+  assert_task_succeeded (first_task);
+  assert_task_succeeded (second_task);
+
+  /* A named pool outlives its Threaded: it is the registry's. */
+  g_clear_object (&first);
+  g_clear_object (&second);
+  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_ACTIVE);
+
+  g_assert_true (pmt_pool_join (pool, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
+  after_join = pmt_pool_lookup (SHARED_POOL_NAME);
+  g_assert_null (after_join);
+
+  probe_clear (&probe);
+}
+
+static void
+test_pool_given (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtPool) threaded_pool = NULL;
+  g_autoptr(PmtPool) pool_after = NULL;
+  g_autoptr(PmtTask) accepted = NULL;
+  g_autoptr(PmtTask) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  Item items[2];
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      items[i].probe = &probe;
+      items[i].index = i;
+    }
+
+  pool = pmt_pool_new (NULL, 2, &error);
+  g_assert_no_error (error);
+
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded, "pool", pool, NULL);
+  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_POOL);
+  threaded_pool = pmt_threaded_dup_pool (threaded);
+  g_assert_true (threaded_pool == pool);
+
+  accepted = pmt_threaded_call (threaded, &items[0], item_notify, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (accepted);
+  assert_task_succeeded (accepted);
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.pools->pdata[0] == pool);
+  g_mutex_unlock (&probe.mutex);
+
+  /* A stopped given pool is not replaced: the call is refused, and
+   * its data freed. */
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  refused = pmt_threaded_call (threaded, &items[1], item_notify, &error);
+  g_assert_null (refused);
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.n_call_data_notifies, ==, 1);
+  g_assert_true (probe.freed_call_data->pdata[0] == &items[1]);
+  g_assert_cmpuint (probe.n_started, ==, 1);
+  g_mutex_unlock (&probe.mutex);
+
+  pool_after = pmt_threaded_dup_pool (threaded);
+  g_assert_true (pool_after == pool);
+
+  g_clear_object (&threaded);
+  g_clear_object (&accepted);
+  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_call_data_notifies, 2), ==, 2);
+  probe_clear (&probe);
+}
+
+static void
+test_priority (void)
+{
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtThreaded) low = NULL;
+  g_autoptr(PmtThreaded) high = NULL;
+  g_autoptr(PmtTask) holder = NULL;
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  static const guint expected[] = { 2, 3, 0, 1, 4 };
+  gint priority = 0;
+  Probe gate;
+  Probe probe;
+
+  probe_init (&gate, FALSE);
+  probe_init (&probe, TRUE);
+
+  pool = pmt_pool_new (NULL, 1, &error);
+  g_assert_no_error (error);
+
+  /* Hold the only worker, so that every call below waits in the queue. */
+  holder = pmt_pool_submit (pool, probe_func, &gate, NULL, &error);
+  g_assert_no_error (error);
+  probe_wait_started (&gate, 1);
+
+  low = pmt_threaded_new (probe_func, &probe, NULL);
+  high = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_pool (low, pool);
+  pmt_threaded_set_pool (high, pool);
+  pmt_threaded_set_priority (low, 5);
+  g_object_set (high, "priority", -5, NULL);
+  g_assert_cmpint (pmt_threaded_get_priority (low), ==, 5);
+  g_object_get (high, "priority", &priority, NULL);
+  g_assert_cmpint (priority, ==, -5);
+
+  g_ptr_array_add (tasks, call_ok (low, 0));
+  g_ptr_array_add (tasks, call_ok (low, 1));
+  g_ptr_array_add (tasks, call_ok (high, 2));
+  g_ptr_array_add (tasks, call_ok (high, 3));
+  g_ptr_array_add (tasks, call_ok (low, 4));
+  for (guint i = 0; i < tasks->len; i++)
+    g_assert_cmpint (pmt_task_get_priority (tasks->pdata[i]), ==, (i == 2 || i == 3) ? -5 : 5);
+
+  probe_open (&gate);
+  assert_task_succeeded (holder);
+  for (guint i = 0; i < tasks->len; i++)
+    assert_task_succeeded (tasks->pdata[i]);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.data->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), ==, expected[i]);
+  g_mutex_unlock (&probe.mutex);
+
+  g_clear_object (&low);
+  g_clear_object (&high);
+  g_assert_true (pmt_pool_join (pool, SAFETY_TIMEOUT_USEC));
+  probe_clear (&probe);
+  probe_clear (&gate);
+}
+
+/* What a callback saw, and a gate to hold it. */
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+  gboolean open;
+  guint n_calls;
+  guint n_notifies;
+  gboolean saw_result;
+  gint64 result;
+  gboolean saw_done;
+  GThread *thread;
+} CallbackProbe;
+
+static void
+callback_probe_init (CallbackProbe *cb,
+                     gboolean       open)
+{
+  memset (cb, 0, sizeof *cb);
+  g_mutex_init (&cb->mutex);
+  g_cond_init (&cb->cond);
+  cb->open = open;
+}
+
+static void
+callback_probe_clear (CallbackProbe *cb)
+{
+  g_mutex_clear (&cb->mutex);
+  g_cond_clear (&cb->cond);
+}
+
+static void
+probe_callback (PmtTask  *task,
+                gpointer  user_data)
+{
+  CallbackProbe *cb = user_data;
+  const GValue *result = pmt_task_get_result (task);
+
+  g_mutex_lock (&cb->mutex);
+  cb->n_calls++;
+  cb->saw_result = result != NULL && G_VALUE_HOLDS_INT64 (result);
+  cb->result = cb->saw_result ? g_value_get_int64 (result) : -1;
+  cb->saw_done = pmt_task_is_done (task);
+  cb->thread = g_thread_self ();
+  g_cond_broadcast (&cb->cond);
+  while (!cb->open)
+    g_cond_wait (&cb->cond, &cb->mutex);
+  g_mutex_unlock (&cb->mutex);
+}
+
+static void
+callback_probe_notify (gpointer user_data)
+{
+  CallbackProbe *cb = user_data;
+
+  g_mutex_lock (&cb->mutex);
+  cb->n_notifies++;
+  g_cond_broadcast (&cb->cond);
+  g_mutex_unlock (&cb->mutex);
+}
+
+static void
+callback_probe_wait (CallbackProbe *cb,
+                     guint         *counter,
+                     guint          n)
+{
+  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
+
+  g_mutex_lock (&cb->mutex);
+  while (*counter < n)
+    {
+      if (!g_cond_wait_until (&cb->cond, &cb->mutex, end_time))
+        break;
+    }
+  g_assert_cmpuint (*counter, ==, n);
+  g_mutex_unlock (&cb->mutex);
+}
+
+static void
+test_store_result_false (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) discarded = NULL;
+  g_autoptr(PmtTask) kept = NULL;
+  gboolean store_result = TRUE;
+  CallbackProbe cb;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  callback_probe_init (&cb, TRUE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_callback (threaded, probe_callback, &cb, NULL);
+  g_assert_true (pmt_threaded_get_store_result (threaded));
+
+  pmt_threaded_set_store_result (threaded, FALSE);
+  g_object_get (threaded, "store-result", &store_result, NULL);
+  g_assert_false (store_result);
+
+  discarded = call_ok (threaded, 7);
+  g_assert_false (pmt_task_get_store_result (discarded));
+  assert_task_succeeded (discarded);
+  g_assert_null (pmt_task_get_result (discarded));
+
+  /* The callback still saw it. */
+  g_mutex_lock (&cb.mutex);
+  g_assert_cmpuint (cb.n_calls, ==, 1);
+  g_assert_true (cb.saw_result);
+  g_assert_cmpint (cb.result, ==, 1007);
+  g_mutex_unlock (&cb.mutex);
+
+  /* Kept again once store-result is back on. */
+  g_object_set (threaded, "store-result", TRUE, NULL);
+  kept = call_ok (threaded, 8);
+  g_assert_true (pmt_task_get_store_result (kept));
+  assert_task_succeeded (kept);
+  g_assert_cmpint (get_int_result (kept), ==, 1008);
+
+  assert_worker_thread_exits (pmt_task_get_worker (discarded));
+  assert_worker_thread_exits (pmt_task_get_worker (kept));
+
+  g_clear_object (&threaded);
+  g_clear_object (&discarded);
+  g_clear_object (&kept);
+  callback_probe_clear (&cb);
+  probe_clear (&probe);
+}
+
+static void
+test_callback_before_waiters (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  CallbackProbe cb;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  callback_probe_init (&cb, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_callback (threaded, probe_callback, &cb, callback_probe_notify);
+
+  task = call_ok (threaded, 3);
+  callback_probe_wait (&cb, &cb.n_calls, 1);
+
+  /* The callback runs, after the function, on the worker, while the task
+   * is not done: nobody waiting has woken yet. */
+  g_assert_false (pmt_task_wait (task, 0));
+  g_assert_false (pmt_task_is_done (task));
+  g_mutex_lock (&cb.mutex);
+  g_assert_false (cb.saw_done);
+  g_assert_true (cb.saw_result);
+  g_assert_cmpint (cb.result, ==, 1003);
+  g_assert_true (cb.thread != g_thread_self ());
+  g_mutex_unlock (&cb.mutex);
+  g_mutex_lock (&probe.mutex);
+  g_assert_true (probe.threads->pdata[0] == cb.thread);
+  g_mutex_unlock (&probe.mutex);
+
+  g_mutex_lock (&cb.mutex);
+  cb.open = TRUE;
+  g_cond_broadcast (&cb.cond);
+  g_mutex_unlock (&cb.mutex);
+
+  assert_task_succeeded (task);
+  g_assert_cmpint (get_int_result (task), ==, 1003);
+  assert_worker_thread_exits (pmt_task_get_worker (task));
+
+  /* The callback's data goes once neither the Threaded nor a task needs
+   * it. */
+  g_mutex_lock (&cb.mutex);
+  g_assert_cmpuint (cb.n_notifies, ==, 0);
+  g_assert_cmpuint (cb.n_calls, ==, 1);
+  g_mutex_unlock (&cb.mutex);
+  g_clear_object (&threaded);
+  callback_probe_wait (&cb, &cb.n_notifies, 1);
+
+  g_clear_object (&task);
+  g_mutex_lock (&cb.mutex);
+  g_assert_cmpuint (cb.n_notifies, ==, 1);
+  g_mutex_unlock (&cb.mutex);
+
+  callback_probe_clear (&cb);
+  probe_clear (&probe);
+}
+
+typedef struct
+{
+  guint n_completed;
+  GThread *thread;
+  gboolean owner;
+  GMainContext *context;
+} CompletedRecord;
+
+static void
+completed_cb (PmtTask  *task,
+              gpointer  user_data)
+{
+  CompletedRecord *record = user_data;
+
+  record->n_completed++;
+  record->thread = g_thread_self ();
+  record->owner = g_main_context_is_owner (record->context);
+}
+
+static gboolean
+set_flag_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_main_context (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(GMainContext) threaded_context = NULL;
+  CompletedRecord record = { 0, NULL, FALSE, context };
+  gboolean timed_out = FALSE;
+  GSource *timeout;
+  Probe probe;
+
+  probe_init (&probe, TRUE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  pmt_threaded_set_main_context (threaded, context);
+  g_assert_true (pmt_threaded_get_main_context (threaded) == context);
+  g_object_get (threaded, "main-context", &threaded_context, NULL);
+  g_assert_true (threaded_context == context);
+
+  task = call_ok (threaded, 4);
+  g_assert_true (pmt_task_get_main_context (task) == context);
+
+  /* Nobody iterates the context yet: the waiters wake, completed waits
+   * for the context. */
+  g_signal_connect (task, "completed", G_CALLBACK (completed_cb), &record);
+  assert_task_succeeded (task);
+  g_assert_cmpuint (record.n_completed, ==, 0);
+
+  timeout = g_timeout_source_new ((guint) (SAFETY_TIMEOUT_USEC / 1000));
+  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (record.n_completed == 0 && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+
+  g_assert_cmpuint (record.n_completed, ==, 1);
+  g_assert_true (record.thread == g_thread_self ());
+  g_assert_true (record.owner);
+
+  /* Emitted once only. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (record.n_completed, ==, 1);
+
+  assert_worker_thread_exits (pmt_task_get_worker (task));
+
+  g_clear_object (&threaded);
+  g_clear_object (&task);
+  probe_clear (&probe);
+}
+
+#define N_LIMITED_CALLS 6
+#define LIMIT 2
+
+static void
+test_limiter_non_blocking (void)
+{
+  g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  gboolean blocking = TRUE;
+  GThread *thread;
+  Caller caller;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
+  pmt_threaded_set_limiter (threaded, limiter, FALSE);
+  g_assert_true (pmt_threaded_get_limiter (threaded) == limiter);
+  g_assert_false (pmt_threaded_get_limiter_blocking (threaded));
+  g_object_get (threaded, "limiter-blocking", &blocking, NULL);
+  g_assert_false (blocking);
+
+  /* With the limiter full, no call blocks, and no task runs. */
+  g_assert_true (pmt_limiter_try_acquire (limiter));
+  g_assert_true (pmt_limiter_try_acquire (limiter));
+  thread = caller_start (&caller, threaded, N_LIMITED_CALLS);
+  g_assert_cmpuint (caller_wait_returned (&caller, N_LIMITED_CALLS), ==, N_LIMITED_CALLS);
+  g_thread_join (thread);
+
+  for (guint i = 0; i < N_LIMITED_CALLS; i++)
+    g_assert_true (pmt_task_get_limiter (caller.tasks->pdata[i]) == limiter);
+
+  /* The tasks wait for the limiter in the pool's four workers. */
+  pool = pmt_threaded_dup_pool (threaded);
+  g_assert_nonnull (pool);
+  g_assert_true (wait_property (limiter, "n-waiting", 4));
+  g_assert_true (wait_property (pool, "n-queued", N_LIMITED_CALLS - 4));
+  g_assert_cmpuint (probe_get_n_started (&probe), ==, 0);
+
+  /* Let them in two by two: never more than the limit at once. */
+  pmt_limiter_release (limiter);
+  pmt_limiter_release (limiter);
+  for (guint n = LIMIT; n <= N_LIMITED_CALLS; n += LIMIT)
+    {
+      probe_wait_started (&probe, n);
+      g_mutex_lock (&probe.mutex);
+      g_assert_cmpuint (probe.n_inside, ==, LIMIT);
+      g_mutex_unlock (&probe.mutex);
+      probe_give_tokens (&probe, LIMIT);
+    }
+
+  for (guint i = 0; i < N_LIMITED_CALLS; i++)
+    assert_task_succeeded (caller.tasks->pdata[i]);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.n_started, ==, N_LIMITED_CALLS);
+  g_assert_cmpuint (probe.max_inside, ==, LIMIT);
+  g_mutex_unlock (&probe.mutex);
+  g_assert_true (wait_property (limiter, "available", LIMIT));
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
+
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  caller_clear (&caller);
+  probe_clear (&probe);
+}
+
+static void
+test_limiter_blocking (void)
+{
+  g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  GThread *thread;
+  Caller caller;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
+  pmt_threaded_set_limiter (threaded, limiter, TRUE);
+  g_assert_true (pmt_threaded_get_limiter_blocking (threaded));
+
+  thread = caller_start (&caller, threaded, N_LIMITED_CALLS);
+
+  /* Two calls went through; the third blocks in the caller's thread. */
+  probe_wait_started (&probe, 2);
+  g_assert_true (wait_property (limiter, "n-waiting", 1));
+  g_assert_cmpuint (caller_get_n_returned (&caller), ==, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
+
+  /* The tasks do not take the limiter themselves. */
+  g_mutex_lock (&caller.mutex);
+  g_assert_null (pmt_task_get_limiter (caller.tasks->pdata[0]));
+  g_mutex_unlock (&caller.mutex);
+
+  /* Done tasks let the next calls through, two at a time. */
+  probe_give_tokens (&probe, LIMIT);
+  probe_wait_started (&probe, 4);
+  g_assert_true (wait_property (limiter, "n-waiting", 1));
+  g_assert_cmpuint (caller_get_n_returned (&caller), ==, 4);
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.n_inside, ==, LIMIT);
+  g_mutex_unlock (&probe.mutex);
+
+  probe_give_tokens (&probe, LIMIT);
+  g_assert_cmpuint (caller_wait_returned (&caller, N_LIMITED_CALLS), ==, N_LIMITED_CALLS);
+  g_thread_join (thread);
+  probe_wait_started (&probe, N_LIMITED_CALLS);
+  probe_give_tokens (&probe, LIMIT);
+
+  for (guint i = 0; i < N_LIMITED_CALLS; i++)
+    assert_task_succeeded (caller.tasks->pdata[i]);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.max_inside, ==, LIMIT);
+  for (guint i = 0; i < N_LIMITED_CALLS; i++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), <, N_LIMITED_CALLS);
+  g_mutex_unlock (&probe.mutex);
+
+  /* Each task gave its hold back. */
+  g_assert_true (wait_property (limiter, "available", LIMIT));
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
+
+  pool = pmt_threaded_dup_pool (threaded);
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  caller_clear (&caller);
+  probe_clear (&probe);
+}
+
+static void
+test_limiter_blocking_released (void)
+{
+  g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtTask) running = NULL;
+  g_autoptr(PmtTask) cancelled = NULL;
+  g_autoptr(PmtTask) failing = NULL;
+  Probe probe;
+
+  probe_init (&probe, FALSE);
+  probe.fail_index = 2;
+  threaded = pmt_threaded_new (probe_func, &probe, NULL);
+  g_object_set (threaded,
+                "mode", PMT_THREADED_MODE_POOL,
+                "pool-max-workers", 1,
+                "limiter", limiter,
+                "limiter-blocking", TRUE,
+                NULL);
+  g_assert_true (pmt_threaded_get_limiter (threaded) == limiter);
+  g_assert_true (pmt_threaded_get_limiter_blocking (threaded));
+
+  /* One holds the only worker, the next waits in the pool's queue: both
+   * hold the limiter. */
+  running = call_ok (threaded, 0);
+  probe_wait_started (&probe, 1);
+  cancelled = call_ok (threaded, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
+
+  /* Cancelled before it runs, a task gives its hold back. */
+  pmt_task_cancel (cancelled);
+  assert_task_cancelled (cancelled);
+  g_assert_true (wait_property (limiter, "available", 1));
+
+  /* A failing task gives its hold back too. */
+  failing = call_ok (threaded, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
+  probe_open (&probe);
+  assert_task_succeeded (running);
+  g_assert_true (pmt_task_wait (failing, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_task_get_state (failing), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (failing), G_IO_ERROR, G_IO_ERROR_FAILED);
+
+  g_assert_true (wait_property (limiter, "available", LIMIT));
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
+
+  g_mutex_lock (&probe.mutex);
+  g_assert_cmpuint (probe.n_started, ==, 2);
+  g_assert_true (probe.data->pdata[0] == GUINT_TO_POINTER (0));
+  g_assert_true (probe.data->pdata[1] == GUINT_TO_POINTER (2));
+  g_mutex_unlock (&probe.mutex);
+
+  pool = pmt_threaded_dup_pool (threaded);
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  probe_clear (&probe);
+}
+
+static void
+test_programming_errors (void)
+{
+  g_autoptr(PmtThreaded) threaded = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(PmtWorker) worker = NULL;
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
+  threaded = pmt_threaded_new (NULL, NULL, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_null (threaded);
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_THREADED*");
+  task = pmt_threaded_call (NULL, NULL, NULL, &error);
+  g_test_assert_expected_messages ();
+  g_assert_null (task);
+  g_assert_no_error (error);
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_THREADED*");
+  pmt_threaded_set_mode (NULL, PMT_THREADED_MODE_DAEMON);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_THREADED*");
+  worker = pmt_threaded_dup_worker (NULL);
+  g_test_assert_expected_messages ();
+  g_assert_null (worker);
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_THREADED*");
+  pool = pmt_threaded_dup_pool (NULL);
+  g_test_assert_expected_messages ();
+  g_assert_null (pool);
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_THREADED*");
+  pmt_threaded_set_limiter (NULL, NULL, FALSE);
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/pmt/threaded/thread/new-worker-per-call", test_thread_new_worker_per_call);
+  g_test_add_func ("/pmt/threaded/thread/data-notifies", test_thread_data_notifies);
+  g_test_add_func ("/pmt/threaded/daemon/same-thread-in-order", test_daemon_same_thread_in_order);
+  g_test_add_func ("/pmt/threaded/daemon/respawn-after-kill", test_daemon_respawn_after_kill);
+  g_test_add_func ("/pmt/threaded/daemon/respawn-after-stop", test_daemon_respawn_after_stop);
+  g_test_add_func ("/pmt/threaded/daemon/shared-worker", test_daemon_shared_worker);
+  g_test_add_func ("/pmt/threaded/daemon/worker-idle-timeout", test_daemon_worker_idle_timeout);
+  g_test_add_func ("/pmt/threaded/pool/private", test_pool_private);
+  g_test_add_func ("/pmt/threaded/pool/private-remade", test_pool_private_remade);
+  g_test_add_func ("/pmt/threaded/pool/creation-properties", test_pool_creation_properties);
+  g_test_add_func ("/pmt/threaded/pool/name-shared", test_pool_name_shared);
+  g_test_add_func ("/pmt/threaded/pool/given", test_pool_given);
+  g_test_add_func ("/pmt/threaded/priority", test_priority);
+  g_test_add_func ("/pmt/threaded/store-result/false", test_store_result_false);
+  g_test_add_func ("/pmt/threaded/callback/before-waiters", test_callback_before_waiters);
+  g_test_add_func ("/pmt/threaded/main-context", test_main_context);
+  g_test_add_func ("/pmt/threaded/limiter/non-blocking", test_limiter_non_blocking);
+  g_test_add_func ("/pmt/threaded/limiter/blocking", test_limiter_blocking);
+  g_test_add_func ("/pmt/threaded/limiter/blocking-released", test_limiter_blocking_released);
+  g_test_add_func ("/pmt/threaded/programming-errors", test_programming_errors);
+
   return g_test_run ();
 }
