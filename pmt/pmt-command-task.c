@@ -338,6 +338,9 @@ pmt_command_task_class_init (PmtCommandTaskClass *klass)
 
   object_class->finalize = pmt_command_task_finalize;
   task_class->run = pmt_command_task_run;
+
+  /* As in PmtTask: made now, not racing in several workers later. */
+  (void)G_SPAWN_ERROR;
 }
 
 static void

@@ -17,4 +17,16 @@
  * domain; programming errors are criticals.
  */
 
-G_DEFINE_QUARK (pmt-error-quark, pmt_error)
+/* Not G_DEFINE_QUARK: its lazy static is written without
+ * synchronisation, and the first errors may come from several workers at
+ * once. */
+GQuark
+pmt_error_quark (void)
+{
+  static gsize quark = 0;
+
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, g_quark_from_static_string ("pmt-error-quark"));
+
+  return (GQuark)quark;
+}

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "pmt-enums.h"
+#include "pmt-error.h"
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
 #include "pmt-pool-private.h"
@@ -350,6 +351,12 @@ pmt_task_class_init (PmtTaskClass *klass)
   object_class->set_property = pmt_task_set_property;
 
   klass->run = pmt_task_real_run;
+
+  /* GLib's error quarks are made on first use through a lazy static that
+   * is not thread-safe; make the ones tasks report from workers now,
+   * while class initialisation is serialised. */
+  (void)G_IO_ERROR;
+  (void)PMT_ERROR;
 
   /**
    * PmtTask:id:
