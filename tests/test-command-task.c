@@ -22,9 +22,11 @@
 # include <sys/syscall.h>
 #endif
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait that should end soon, so that a broken task fails
  * the test instead of hanging it. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 /* A bound on waits for hundreds of children, which take a while under
  * ThreadSanitizer. */
 #define LONG_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
@@ -43,37 +45,6 @@ static GThread *main_thread;
 
 typedef struct
 {
-  GMutex mutex;
-  GCond cond;
-  gboolean done;
-  const char *path;
-} Watchdog;
-
-static gpointer
-watchdog_thread (gpointer data)
-{
-  Watchdog *watchdog = data;
-  gint64 end_time = g_get_monotonic_time () + WATCHDOG_TIMEOUT_USEC;
-  gboolean done;
-
-  g_mutex_lock (&watchdog->mutex);
-  while (!watchdog->done)
-    {
-      if (!g_cond_wait_until (&watchdog->cond, &watchdog->mutex, end_time))
-        break;
-    }
-  done = watchdog->done;
-  g_mutex_unlock (&watchdog->mutex);
-
-  if (!done)
-    g_error ("%s: still running after %d s: a child never came, or a hang",
-             watchdog->path, (int) (WATCHDOG_TIMEOUT_USEC / G_USEC_PER_SEC));
-
-  return NULL;
-}
-
-typedef struct
-{
   const char *path;
   GTestFunc func;
 } GuardedTest;
@@ -82,24 +53,12 @@ static void
 run_guarded (gconstpointer data)
 {
   const GuardedTest *test = data;
-  Watchdog watchdog = { 0 };
-  GThread *thread;
+  PmtTestWatchdog *watchdog;
 
-  g_mutex_init (&watchdog.mutex);
-  g_cond_init (&watchdog.cond);
-  watchdog.path = test->path;
-  thread = g_thread_new ("watchdog", watchdog_thread, &watchdog);
-
+  watchdog = pmt_test_watchdog_start (test->path, WATCHDOG_TIMEOUT_USEC,
+                                      "a child never came, or a hang");
   test->func ();
-
-  g_mutex_lock (&watchdog.mutex);
-  watchdog.done = TRUE;
-  g_cond_signal (&watchdog.cond);
-  g_mutex_unlock (&watchdog.mutex);
-  g_thread_join (thread);
-
-  g_mutex_clear (&watchdog.mutex);
-  g_cond_clear (&watchdog.cond);
+  pmt_test_watchdog_stop (watchdog);
 }
 
 /* Helpers */
@@ -115,8 +74,7 @@ run_on_worker (PmtTask *task)
   g_assert_no_error (error);
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
 
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
 }
 
 static GBytes *
@@ -533,8 +491,7 @@ test_cancel_running (void)
   assert_cancelled (task);
   assert_reaped (pid);
 
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
   remove_tmp_dir (dir);
 }
 
@@ -568,8 +525,7 @@ test_cancel_ignores_sigterm (void)
   /* SIGTERM came first, and the grace (500 ms) was waited out. */
   g_assert_cmpint (elapsed, >=, 450 * 1000);
 
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
   remove_tmp_dir (dir);
 }
 
@@ -642,8 +598,7 @@ test_cancel_process_group (void)
   /* Not ours to reap: it only has to have exited. */
   g_assert_true (wait_exited ((pid_t) grandchild, SAFETY_TIMEOUT_USEC));
 
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
   remove_tmp_dir (dir);
 #else
   g_test_skip ("needs pidfd_open()");
@@ -961,15 +916,6 @@ completed_cb (PmtTask  *task,
   data->n_emissions++;
 }
 
-static gboolean
-set_flag_cb (gpointer user_data)
-{
-  gboolean *flag = user_data;
-
-  *flag = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* With a main context, #PmtTask::completed is emitted there, with the
  * child's output in the task. */
 static void
@@ -981,8 +927,6 @@ test_main_context (void)
   g_autoptr(PmtTask) task = pmt_task_new_command (argv);
   g_autoptr(GError) error = NULL;
   CompletedData data = { 0 };
-  gboolean timed_out = FALSE;
-  GSource *timeout;
 
   pool = pmt_pool_new (NULL, 2, &error);
   g_assert_no_error (error);
@@ -992,16 +936,7 @@ test_main_context (void)
   g_assert_true (pmt_pool_push (pool, task, &error));
   g_assert_no_error (error);
 
-  timeout = g_timeout_source_new_seconds (SAFETY_TIMEOUT_USEC / G_USEC_PER_SEC);
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-
-  while (data.n_emissions == 0 && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-
+  pmt_test_iterate_until_uint (context, &data.n_emissions, 1);
   g_assert_cmpuint (data.n_emissions, ==, 1);
   g_assert_true (data.thread == main_thread);
   g_assert_nonnull (data.out);

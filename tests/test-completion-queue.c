@@ -5,61 +5,11 @@
 
 #include <pmt.h>
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait that should end quickly; reaching it is a failure. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 #define SHORT_TIMEOUT_USEC  (50 * G_TIME_SPAN_MILLISECOND)
-
-/* A gate: a task function signals that it started, then blocks until the
- * test opens the gate. */
-typedef struct
-{
-  GMutex mutex;
-  GCond cond;
-  guint n_started;
-  gboolean open;
-} Gate;
-
-static void
-gate_init (Gate *gate)
-{
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->n_started = 0;
-  gate->open = FALSE;
-}
-
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Waits until @n tasks entered the gate. */
-static void
-gate_wait_started (Gate  *gate,
-                   guint  n)
-{
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&gate->mutex);
-  while (gate->n_started < n)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (gate->n_started, ==, n);
-  g_mutex_unlock (&gate->mutex);
-}
 
 /* Blocks on the gate given as user data; a gate that stays shut fails
  * the test.  Returns the task-data as the result. */
@@ -67,22 +17,7 @@ static void
 gated_func (PmtTask  *task,
             gpointer  user_data)
 {
-  Gate *gate = user_data;
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  gboolean open;
-
-  g_mutex_lock (&gate->mutex);
-  gate->n_started++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        break;
-    }
-  open = gate->open;
-  g_mutex_unlock (&gate->mutex);
-
-  g_assert_true (open);
+  pmt_test_gate_pass (user_data);
   pmt_task_return_int (task, GPOINTER_TO_INT (pmt_task_get_task_data (task)));
 }
 
@@ -119,13 +54,6 @@ task_index (PmtTask *task)
   return GPOINTER_TO_INT (pmt_task_get_task_data (task));
 }
 
-static void
-stop_and_join (PmtWorker *worker)
-{
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
-}
-
 /* Takes the next task, which must come within the safety timeout, be done
  * and be @expected; drops it. */
 static void
@@ -155,13 +83,13 @@ test_order_gates (void)
   g_autoptr(PmtCompletionQueue) queue = pmt_completion_queue_new ();
   PmtWorker *workers[N_GATED];
   PmtTask *tasks[N_GATED];
-  Gate gates[N_GATED];
+  PmtTestGate gates[N_GATED];
 
   for (guint i = 0; i < N_GATED; i++)
     {
       g_autoptr(GError) error = NULL;
 
-      gate_init (&gates[i]);
+      pmt_test_gate_init (&gates[i]);
       workers[i] = pmt_worker_new (NULL);
       tasks[i] = new_index_task (gated_func, &gates[i], i);
       pmt_completion_queue_add (queue, tasks[i]);
@@ -172,14 +100,14 @@ test_order_gates (void)
 
   /* Every task is running and none finished. */
   for (guint i = 0; i < N_GATED; i++)
-    gate_wait_started (&gates[i], 1);
+    pmt_test_gate_wait_started (&gates[i], 1);
   g_assert_null (pmt_completion_queue_next (queue, 0));
 
   for (guint i = 0; i < N_GATED; i++)
     {
       guint index = finish_order[i];
 
-      gate_open (&gates[index]);
+      pmt_test_gate_open (&gates[index]);
       assert_next_is (queue, tasks[index]);
       g_assert_cmpint (g_value_get_int64 (pmt_task_get_result (tasks[index])), ==, index);
       g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, N_GATED - i - 1);
@@ -188,10 +116,10 @@ test_order_gates (void)
 
   for (guint i = 0; i < N_GATED; i++)
     {
-      stop_and_join (workers[i]);
+      pmt_test_worker_stop_and_join (workers[i]);
       g_object_unref (workers[i]);
       g_object_unref (tasks[i]);
-      gate_clear (&gates[i]);
+      pmt_test_gate_clear (&gates[i]);
     }
 }
 
@@ -206,14 +134,14 @@ test_order_worker (void)
   g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-cq-order");
   g_autoptr(PmtTask) blocker = NULL;
   PmtTask *tasks[G_N_ELEMENTS (push_order)];
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   /* Hold the worker so that nothing finishes before every push. */
   blocker = new_index_task (gated_func, &gate, -1);
   g_assert_true (pmt_worker_push (worker, blocker, NULL));
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
@@ -224,7 +152,7 @@ test_order_worker (void)
     g_assert_true (pmt_worker_push (worker, tasks[push_order[i]], NULL));
 
   g_assert_null (pmt_completion_queue_next (queue, 0));
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
 
   for (guint i = 0; i < G_N_ELEMENTS (push_order); i++)
     {
@@ -245,10 +173,10 @@ test_order_worker (void)
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 0);
   g_assert_null (pmt_completion_queue_next (queue, -1));
 
-  stop_and_join (worker);
+  pmt_test_worker_stop_and_join (worker);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     g_object_unref (tasks[i]);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* Tasks run with pmt_task_run() in the test thread, in a chosen order. */
@@ -495,12 +423,12 @@ test_cancel_pending (void)
   g_autoptr(PmtTask) blocker = NULL;
   g_autoptr(PmtTask) unsubmitted = new_index_task (return_index_func, NULL, 0);
   g_autoptr(PmtTask) queued = new_index_task (return_index_func, NULL, 1);
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   blocker = new_index_task (gated_func, &gate, -1);
   g_assert_true (pmt_worker_push (worker, blocker, NULL));
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
   g_assert_true (pmt_worker_push (worker, queued, NULL));
 
   pmt_completion_queue_add (queue, blocker);
@@ -518,12 +446,12 @@ test_cancel_pending (void)
   /* The blocker was running all along. */
   g_assert_cmpint (pmt_task_get_state (blocker), ==, PMT_TASK_STATE_RUNNING);
   g_assert_null (pmt_completion_queue_next (queue, 0));
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   assert_next_is (queue, blocker);
   g_assert_cmpint (pmt_task_get_state (blocker), ==, PMT_TASK_STATE_SUCCEEDED);
 
-  stop_and_join (worker);
-  gate_clear (&gate);
+  pmt_test_worker_stop_and_join (worker);
+  pmt_test_gate_clear (&gate);
 }
 
 /* next() hands over a reference of its own; the queue keeps none after
@@ -661,13 +589,13 @@ test_free_with_pending (void)
   g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-cq-free");
   g_autoptr(PmtTask) blocker = NULL;
   g_autoptr(PmtTask) queued = new_index_task (return_index_func, NULL, -2);
-  Gate gate;
+  PmtTestGate gate;
 
   /* One task held running in a worker, one queued behind it. */
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   blocker = new_index_task (gated_func, &gate, -1);
   g_assert_true (pmt_worker_push (worker, blocker, NULL));
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
   g_assert_true (pmt_worker_push (worker, queued, NULL));
   pmt_completion_queue_add (queue, blocker);
   pmt_completion_queue_add (queue, queued);
@@ -697,18 +625,18 @@ test_free_with_pending (void)
   for (guint t = 0; t < N_FREE_THREADS; t++)
     g_thread_join (threads[t]);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_task_wait (blocker, SAFETY_TIMEOUT_USEC));
   g_assert_true (pmt_task_wait (queued, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_task_get_state (queued), ==, PMT_TASK_STATE_SUCCEEDED);
-  stop_and_join (worker);
+  pmt_test_worker_stop_and_join (worker);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
       g_assert_cmpint (pmt_task_get_state (tasks[i]), ==, PMT_TASK_STATE_SUCCEEDED);
       g_object_unref (tasks[i]);
     }
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* pmt_pool_as_completed() makes a queue holding every task given, in the

@@ -7,9 +7,11 @@
 
 #include <pmt.h>
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait of the tests: reaching it is a failure, not a
  * synchronization. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 
 #define MAX_CLIENTS 16
 
@@ -158,58 +160,26 @@ static void
 shared_wait_n_order (Shared *shared,
                      guint   n_order)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  guint n;
-
-  g_mutex_lock (&shared->mutex);
-  while (shared->n_order < n_order)
-    if (!g_cond_wait_until (&shared->cond, &shared->mutex, end_time))
-      break;
-  n = shared->n_order;
-  g_mutex_unlock (&shared->mutex);
-
-  g_assert_cmpuint (n, ==, n_order);
+  pmt_test_assert_uint_reaches (&shared->mutex, &shared->cond, &shared->n_order, n_order);
 }
 
 static guint
 shared_get_n_order (Shared *shared)
 {
-  guint n;
-
-  g_mutex_lock (&shared->mutex);
-  n = shared->n_order;
-  g_mutex_unlock (&shared->mutex);
-
-  return n;
+  return pmt_test_read_uint (&shared->mutex, &shared->n_order);
 }
 
 static void
 shared_wait_n_notify (Shared *shared,
                       guint   n_notify)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  guint n;
-
-  g_mutex_lock (&shared->mutex);
-  while (shared->n_notify < n_notify)
-    if (!g_cond_wait_until (&shared->cond, &shared->mutex, end_time))
-      break;
-  n = shared->n_notify;
-  g_mutex_unlock (&shared->mutex);
-
-  g_assert_cmpuint (n, ==, n_notify);
+  pmt_test_assert_uint_reaches (&shared->mutex, &shared->cond, &shared->n_notify, n_notify);
 }
 
 static guint
 shared_get_n_notify (Shared *shared)
 {
-  guint n;
-
-  g_mutex_lock (&shared->mutex);
-  n = shared->n_notify;
-  g_mutex_unlock (&shared->mutex);
-
-  return n;
+  return pmt_test_read_uint (&shared->mutex, &shared->n_notify);
 }
 
 static gpointer
@@ -264,10 +234,7 @@ client_open (Client *client)
 {
   Shared *shared = client->shared;
 
-  g_mutex_lock (&shared->mutex);
-  client->open = TRUE;
-  g_cond_broadcast (&shared->cond);
-  g_mutex_unlock (&shared->mutex);
+  pmt_test_set_flag (&shared->mutex, &shared->cond, &client->open);
 }
 
 static void
@@ -297,27 +264,13 @@ async_client_cb (GObject      *object,
   client->done = TRUE;
 }
 
-static gboolean
-safety_timeout_cb (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates @context until *@flag is set, which a callback run by it does. */
 static void
 run_until (GMainContext   *context,
            const gboolean *flag)
 {
-  GSource *timeout;
   gboolean timed_out = FALSE;
-
-  timeout = g_timeout_source_new_seconds (SAFETY_TIMEOUT_USEC / G_USEC_PER_SEC);
-  g_source_set_callback (timeout, safety_timeout_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
+  GSource *timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
 
   while (!*flag && !timed_out)
     g_main_context_iteration (context, TRUE);
@@ -340,8 +293,7 @@ push_new_context (void)
 static void
 pop_context (GMainContext *context)
 {
-  while (g_main_context_iteration (context, FALSE))
-    ;
+  pmt_test_flush_context (context);
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
 }
@@ -1391,10 +1343,7 @@ test_limiter_run_concurrency (void)
                     N_CONCURRENCY_THREADS - CONCURRENCY_LIMIT);
   g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
 
-  g_mutex_lock (&shared.mutex);
-  shared.gate_open = TRUE;
-  g_cond_broadcast (&shared.cond);
-  g_mutex_unlock (&shared.mutex);
+  pmt_test_set_flag (&shared.mutex, &shared.cond, &shared.gate_open);
 
   for (guint i = 0; i < N_CONCURRENCY_THREADS; i++)
     g_thread_join (threads[i]);

@@ -15,6 +15,8 @@
 
 #include <pmt.h>
 
+#include "pmt-test-utils.h"
+
 #define DEFAULT_N_TASKS   1000000
 #define N_SUBMITTERS      4
 #define N_CANCELLERS      2
@@ -71,11 +73,9 @@ typedef struct
   gint last_started;       /* atomic: the index of the task started last */
   gint n_cancel_calls;     /* atomic */
   gint n_waits;            /* atomic */
-  gint n_waiters_done;     /* guarded by progress_mutex */
+  guint n_waiters_done;    /* guarded by progress_mutex */
 
-  GMutex finalized_mutex;
-  GCond finalized_cond;
-  gboolean pool_finalized;
+  PmtTestFinalizeWatch pool_finalized;
 
   guint32 seeds[N_SUBMITTERS + N_CANCELLERS];
 } Stress;
@@ -313,24 +313,10 @@ waiter_thread (gpointer data)
       g_atomic_int_inc (&stress->n_waits);
     }
 
-  g_mutex_lock (&stress->progress_mutex);
-  stress->n_waiters_done++;
-  g_cond_broadcast (&stress->progress_cond);
-  g_mutex_unlock (&stress->progress_mutex);
+  pmt_test_increment_uint (&stress->progress_mutex, &stress->progress_cond,
+                           &stress->n_waiters_done);
 
   return NULL;
-}
-
-static void
-pool_finalized_cb (gpointer  data,
-                   GObject  *where_the_object_was)
-{
-  Stress *stress = data;
-
-  g_mutex_lock (&stress->finalized_mutex);
-  stress->pool_finalized = TRUE;
-  g_cond_broadcast (&stress->finalized_cond);
-  g_mutex_unlock (&stress->finalized_mutex);
 }
 
 static guint
@@ -362,8 +348,9 @@ test_stress (void)
   guint64 n_by_state[PMT_TASK_STATE_CANCELLED + 1] = { 0, };
   guint64 n_submitted, n_succeeded, n_failed, n_cancelled;
   guint n_waited = 0, n_started_then_cancelled = 0;
+  guint n_waiters_done;
   g_autoptr(PmtPool) lookup = NULL;
-  gint64 start, submitted_time, shutdown_time, end_time;
+  gint64 start, submitted_time, shutdown_time;
   guint64 *ids;
   gpointer task_class;
   gulong hook_id;
@@ -379,8 +366,6 @@ test_stress (void)
   stress.n_completed = g_hash_table_new (g_direct_hash, g_direct_equal);
   g_mutex_init (&stress.progress_mutex);
   g_cond_init (&stress.progress_cond);
-  g_mutex_init (&stress.finalized_mutex);
-  g_cond_init (&stress.finalized_cond);
   for (guint i = 0; i < G_N_ELEMENTS (stress.seeds); i++)
     stress.seeds[i] = g_test_rand_int ();
   for (guint s = 0; s < N_SUBMITTERS; s++)
@@ -398,7 +383,7 @@ test_stress (void)
   stress.pool = pmt_pool_new ("pmt-stress", MAX_WORKERS, &error);
   g_assert_no_error (error);
   g_assert_nonnull (stress.pool);
-  g_object_weak_ref (G_OBJECT (stress.pool), pool_finalized_cb, &stress);
+  pmt_test_finalize_watch_init (&stress.pool_finalized, stress.pool);
 
   g_test_message ("%u tasks, %d submitters, %d cancellers, %d waiters, %d workers",
                   stress.n_tasks, N_SUBMITTERS, N_CANCELLERS, N_WAITERS, MAX_WORKERS);
@@ -423,10 +408,7 @@ test_stress (void)
 
   for (guint i = 0; i < N_SUBMITTERS; i++)
     g_thread_join (submitters[i]);
-  g_mutex_lock (&stress.progress_mutex);
-  stress.submitters_done = TRUE;
-  g_cond_broadcast (&stress.progress_cond);
-  g_mutex_unlock (&stress.progress_mutex);
+  pmt_test_set_flag (&stress.progress_mutex, &stress.progress_cond, &stress.submitters_done);
   for (guint i = 0; i < N_CANCELLERS; i++)
     g_thread_join (cancellers[i]);
 
@@ -457,16 +439,10 @@ test_stress (void)
 
   /* Every waiter woke: bounded, so that a lost wake-up fails instead of
    * hanging. */
-  end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  g_mutex_lock (&stress.progress_mutex);
-  while (stress.n_waiters_done < N_WAITERS)
-    {
-      if (!g_cond_wait_until (&stress.progress_cond, &stress.progress_mutex, end_time))
-        break;
-    }
-  if (stress.n_waiters_done < N_WAITERS)
-    g_error ("only %d of %d waiters woke for all their tasks", stress.n_waiters_done, N_WAITERS);
-  g_mutex_unlock (&stress.progress_mutex);
+  n_waiters_done = pmt_test_wait_uint (&stress.progress_mutex, &stress.progress_cond,
+                                       &stress.n_waiters_done, N_WAITERS, SAFETY_TIMEOUT_USEC);
+  if (n_waiters_done < N_WAITERS)
+    g_error ("only %u of %d waiters woke for all their tasks", n_waiters_done, N_WAITERS);
   for (guint i = 0; i < N_WAITERS; i++)
     g_thread_join (waiters[i]);
 
@@ -560,15 +536,7 @@ test_stress (void)
    * #PmtTask::completed any more. */
   for (guint i = 0; i < stress.n_tasks; i++)
     g_object_unref (stress.tasks[i]);
-  end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  g_mutex_lock (&stress.finalized_mutex);
-  while (!stress.pool_finalized)
-    {
-      if (!g_cond_wait_until (&stress.finalized_cond, &stress.finalized_mutex, end_time))
-        break;
-    }
-  g_assert_true (stress.pool_finalized);
-  g_mutex_unlock (&stress.finalized_mutex);
+  g_assert_true (pmt_test_finalize_watch_wait (&stress.pool_finalized, SAFETY_TIMEOUT_USEC));
 
   g_signal_remove_emission_hook (signal_id, hook_id);
   g_type_class_unref (task_class);
@@ -590,8 +558,7 @@ test_stress (void)
   g_mutex_clear (&stress.completed_mutex);
   g_mutex_clear (&stress.progress_mutex);
   g_cond_clear (&stress.progress_cond);
-  g_mutex_clear (&stress.finalized_mutex);
-  g_cond_clear (&stress.finalized_cond);
+  pmt_test_finalize_watch_clear (&stress.pool_finalized);
   stress_for_func = NULL;
 }
 

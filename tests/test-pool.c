@@ -7,9 +7,11 @@
 
 #include <string.h>
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait that should end soon, so that a broken pool fails
  * the test instead of hanging it. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 /* A bound on waits for thousands of tasks, which take a while under
  * ThreadSanitizer. */
 #define LONG_TIMEOUT_USEC (20 * G_USEC_PER_SEC)
@@ -21,38 +23,6 @@
 static GThread *main_thread;
 
 /* Watchdog */
-
-typedef struct
-{
-  GMutex mutex;
-  GCond cond;
-  gboolean done;
-  const char *path;
-  GThread *thread;
-} Watchdog;
-
-static gpointer
-watchdog_thread (gpointer data)
-{
-  Watchdog *watchdog = data;
-  gint64 end_time = g_get_monotonic_time () + WATCHDOG_TIMEOUT_USEC;
-  gboolean done;
-
-  g_mutex_lock (&watchdog->mutex);
-  while (!watchdog->done)
-    {
-      if (!g_cond_wait_until (&watchdog->cond, &watchdog->mutex, end_time))
-        break;
-    }
-  done = watchdog->done;
-  g_mutex_unlock (&watchdog->mutex);
-
-  if (!done)
-    g_error ("%s: still running after %d s: deadlock?",
-             watchdog->path, (int) (WATCHDOG_TIMEOUT_USEC / G_USEC_PER_SEC));
-
-  return NULL;
-}
 
 typedef void (*PoolTestFunc) (gconstpointer data);
 
@@ -67,207 +37,14 @@ static void
 run_guarded (gconstpointer data)
 {
   const PoolTest *test = data;
-  Watchdog watchdog = { 0 };
+  PmtTestWatchdog *watchdog;
 
-  g_mutex_init (&watchdog.mutex);
-  g_cond_init (&watchdog.cond);
-  watchdog.path = test->path;
-  watchdog.thread = g_thread_new ("watchdog", watchdog_thread, &watchdog);
-
+  watchdog = pmt_test_watchdog_start (test->path, WATCHDOG_TIMEOUT_USEC, "deadlock?");
   test->func (test->data);
-
-  g_mutex_lock (&watchdog.mutex);
-  watchdog.done = TRUE;
-  g_cond_signal (&watchdog.cond);
-  g_mutex_unlock (&watchdog.mutex);
-  g_thread_join (watchdog.thread);
-
-  g_mutex_clear (&watchdog.mutex);
-  g_cond_clear (&watchdog.cond);
+  pmt_test_watchdog_stop (watchdog);
 }
 
-/* Gates: a task function signals that it started, then blocks until the
- * test opens the gate (or, for cancellable_blocking_func(), until its
- * cancellable is triggered). */
-
-typedef struct
-{
-  GMutex mutex;
-  GCond cond;
-  guint n_started;
-  gboolean open;
-  gboolean cancelled;
-} Gate;
-
-static void
-gate_init (Gate *gate)
-{
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->n_started = 0;
-  gate->open = FALSE;
-  gate->cancelled = FALSE;
-}
-
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Waits until exactly @n tasks entered the gate. */
-static void
-gate_wait_started (Gate  *gate,
-                   guint  n)
-{
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&gate->mutex);
-  while (gate->n_started < n)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (gate->n_started, ==, n);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static guint
-gate_get_n_started (Gate *gate)
-{
-  guint n;
-
-  g_mutex_lock (&gate->mutex);
-  n = gate->n_started;
-  g_mutex_unlock (&gate->mutex);
-
-  return n;
-}
-
-static void
-gate_enter (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->n_started++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-blocking_func (PmtTask  *task,
-               gpointer  user_data)
-{
-  gate_enter (user_data);
-}
-
-static void
-gate_cancelled_cb (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  Gate *gate = user_data;
-
-  g_mutex_lock (&gate->mutex);
-  gate->cancelled = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Blocks like blocking_func(), but honours the task's cancellable: it
- * reports G_IO_ERROR_CANCELLED when that is triggered. */
-static void
-cancellable_blocking_func (PmtTask  *task,
-                           gpointer  user_data)
-{
-  Gate *gate = user_data;
-  GCancellable *cancellable = pmt_task_get_cancellable (task);
-  GError *error = NULL;
-  gulong handler_id;
-
-  handler_id = g_cancellable_connect (cancellable, G_CALLBACK (gate_cancelled_cb), gate, NULL);
-
-  g_mutex_lock (&gate->mutex);
-  gate->n_started++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open && !gate->cancelled)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-
-  g_cancellable_disconnect (cancellable, handler_id);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    pmt_task_return_error (task, error);
-}
-
-/* Small task functions and checks */
-
-static void
-count_run_func (PmtTask  *task,
-                gpointer  user_data)
-{
-  gint *n_runs = user_data;
-
-  if (n_runs != NULL)
-    g_atomic_int_inc (n_runs);
-}
-
-static void
-count_notify (gpointer user_data)
-{
-  g_atomic_int_inc ((gint *) user_data);
-}
-
-static void
-count_completed_cb (PmtTask  *task,
-                    gpointer  user_data)
-{
-  g_atomic_int_inc ((gint *) user_data);
-}
-
-static void
-return_index_func (PmtTask  *task,
-                   gpointer  user_data)
-{
-  pmt_task_return_int (task, GPOINTER_TO_UINT (user_data));
-}
-
-static gint64
-task_get_int (PmtTask *task)
-{
-  const GValue *value = pmt_task_get_result (task);
-
-  g_assert_nonnull (value);
-  g_assert_true (G_VALUE_HOLDS_INT64 (value));
-
-  return g_value_get_int64 (value);
-}
-
-static void
-assert_task_succeeded (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_no_error (pmt_task_get_error (task));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-}
-
-static void
-assert_task_cancelled (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_CANCELLED);
-  g_assert_error (pmt_task_get_error (task), G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
+/* Pools and checks */
 
 static PmtPool *
 new_pool (const char *name,
@@ -417,26 +194,6 @@ prop_watch_clear (PropWatch *watch)
   g_cond_clear (&watch->cond);
 }
 
-static gboolean
-set_flag_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-add_flag_timeout (GMainContext *context,
-                  gint64        timeout_usec,
-                  gboolean     *flag)
-{
-  GSource *source = g_timeout_source_new ((guint) (timeout_usec / 1000));
-
-  g_source_set_callback (source, set_flag_cb, flag, NULL);
-  g_source_attach (source, context);
-
-  return source;
-}
-
 /* Iterates @context, where the pool emits its notifies, until an emission
  * reported @target. */
 static void
@@ -445,7 +202,7 @@ prop_watch_iterate_for (PropWatch    *watch,
                         guint64       target)
 {
   gboolean timed_out = FALSE;
-  GSource *timeout = add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
+  GSource *timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
 
   while (watch->last != target && !timed_out)
     g_main_context_iteration (context, TRUE);
@@ -463,20 +220,13 @@ iterate_for (GMainContext *context,
              gint64        usec)
 {
   gboolean done = FALSE;
-  GSource *timeout = add_flag_timeout (context, usec, &done);
+  GSource *timeout = pmt_test_add_flag_timeout (context, usec, &done);
 
   while (!done)
     g_main_context_iteration (context, TRUE);
 
   g_source_destroy (timeout);
   g_source_unref (timeout);
-}
-
-static void
-flush_context (GMainContext *context)
-{
-  while (g_main_context_iteration (context, FALSE))
-    ;
 }
 
 /* A start line for threads that should race. */
@@ -578,15 +328,15 @@ test_priority_order (gconstpointer data)
   OrderItem *items = g_new0 (OrderItem, N_ORDER_TASKS);
   OrderLog log = { 0 };
   guint n_cancelled = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   g_mutex_init (&log.mutex);
   log.order = g_new0 (guint, N_ORDER_TASKS);
 
   /* Hold the only worker, so that every task below waits in the queue. */
-  gate_task = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 1);
+  gate_task = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
 
   for (guint i = 0; i < N_ORDER_TASKS; i++)
     {
@@ -644,9 +394,9 @@ test_priority_order (gconstpointer data)
       g_ptr_array_add (expected, &items[i]);
   g_ptr_array_sort (expected, order_item_compare);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_wait_completion (pool, LONG_TIMEOUT_USEC, FALSE));
-  assert_task_succeeded (gate_task);
+  pmt_test_assert_task_succeeded (gate_task);
 
   g_mutex_lock (&log.mutex);
   g_assert_cmpuint (log.n_run, ==, expected->len);
@@ -666,7 +416,7 @@ test_priority_order (gconstpointer data)
 
       if (items[i].cancelled)
         {
-          assert_task_cancelled (task);
+          pmt_test_assert_task_cancelled (task);
           g_assert_cmpint (g_atomic_int_get (&items[i].n_runs), ==, 0);
           g_assert_null (pmt_task_get_worker (task));
         }
@@ -688,7 +438,7 @@ test_priority_order (gconstpointer data)
   g_mutex_clear (&log.mutex);
   g_free (log.order);
   g_free (items);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/autoscale/up-to-max */
@@ -700,17 +450,17 @@ test_autoscale_up_to_max (gconstpointer data)
   g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
   PmtTask *tasks[8];
   guint n_running = 0, n_queued = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 0);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    tasks[i] = submit (pool, blocking_func, &gate);
+    tasks[i] = submit (pool, pmt_test_gate_func, &gate);
 
   /* Four run, each on its own worker; the other four wait for one. */
-  gate_wait_started (&gate, 4);
+  pmt_test_gate_wait_started (&gate, 4);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 4);
   g_assert_cmpuint (pmt_pool_get_n_busy_workers (pool), ==, 4);
   g_assert_cmpuint (pmt_pool_get_n_queued (pool), ==, 4);
@@ -728,12 +478,12 @@ test_autoscale_up_to_max (gconstpointer data)
   g_assert_cmpuint (n_running, ==, 4);
   g_assert_cmpuint (n_queued, ==, 4);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    assert_task_succeeded (tasks[i]);
+    pmt_test_assert_task_succeeded (tasks[i]);
 
-  g_assert_cmpuint (gate_get_n_started (&gate), ==, 8);
+  g_assert_cmpuint (pmt_test_gate_get_n_started (&gate), ==, 8);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 8);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 4);
 
@@ -751,7 +501,7 @@ test_autoscale_up_to_max (gconstpointer data)
   shutdown_pool (pool);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     g_object_unref (tasks[i]);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/autoscale/idle-shrink-to-min */
@@ -768,9 +518,9 @@ test_autoscale_idle_shrink (gconstpointer data)
   gpointer worker;
   PmtTask *tasks[8];
   PropWatch watch;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   pmt_pool_set_main_context (pool, context);
   pmt_pool_set_idle_timeout (pool, 20 * 1000);
   g_assert_cmpint (pmt_pool_get_idle_timeout (pool), ==, 20 * 1000);
@@ -781,12 +531,12 @@ test_autoscale_idle_shrink (gconstpointer data)
   prop_watch_iterate_for (&watch, context, 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    tasks[i] = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 4);
+    tasks[i] = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 4);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 4);
   prop_watch_iterate_for (&watch, context, 4);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
 
   /* The three workers above min-workers exit once idle for 20 ms. */
@@ -803,15 +553,15 @@ test_autoscale_idle_shrink (gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
-      assert_task_succeeded (tasks[i]);
+      pmt_test_assert_task_succeeded (tasks[i]);
       g_hash_table_add (workers, pmt_task_get_worker (tasks[i]));
     }
   g_assert_cmpuint (g_hash_table_size (workers), ==, 4);
 
   /* It is one of the four, kept: not a replacement started after it
    * exited. */
-  later = submit (pool, return_index_func, GUINT_TO_POINTER (9));
-  assert_task_succeeded (later);
+  later = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (9));
+  pmt_test_assert_task_succeeded (later);
   survivor = pmt_task_get_worker (later);
   g_assert_true (g_hash_table_contains (workers, survivor));
   g_hash_table_remove (workers, survivor);
@@ -821,11 +571,11 @@ test_autoscale_idle_shrink (gconstpointer data)
   g_assert_cmpint (pmt_worker_get_state (survivor), !=, PMT_WORKER_STATE_STOPPED);
 
   shutdown_pool (pool);
-  flush_context (context);
+  pmt_test_flush_context (context);
   prop_watch_clear (&watch);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     g_object_unref (tasks[i]);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/autoscale/min-workers-at-once */
@@ -837,24 +587,24 @@ run_three_at_once (PmtPool *pool)
 {
   GHashTable *workers = g_hash_table_new (NULL, NULL);
   PmtTask *tasks[3];
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    tasks[i] = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 3);
+    tasks[i] = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 3);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 3);
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
-      assert_task_succeeded (tasks[i]);
+      pmt_test_assert_task_succeeded (tasks[i]);
       g_hash_table_add (workers, pmt_task_get_worker (tasks[i]));
       g_object_unref (tasks[i]);
     }
   g_assert_cmpuint (g_hash_table_size (workers), ==, 3);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 
   return workers;
 }
@@ -901,13 +651,13 @@ test_autoscale_min_workers (gconstpointer data)
       g_assert_cmpint (pmt_worker_get_state (worker), !=, PMT_WORKER_STATE_STOPPED);
     }
 
-  flush_context (context);
+  pmt_test_flush_context (context);
   g_assert_cmpuint (watch.min, ==, 3);
   g_assert_cmpuint (watch.max, ==, 3);
   g_assert_false (watch.off_thread);
 
   shutdown_pool (pool);
-  flush_context (context);
+  pmt_test_flush_context (context);
   prop_watch_clear (&watch);
 }
 
@@ -923,18 +673,18 @@ test_max_workers_changed (gconstpointer data)
   PmtTask *raised[3];
   PmtWorker *survivor;
   gint n_runs = 0;
-  Gate gate, gate2;
+  PmtTestGate gate, gate2;
 
-  gate_init (&gate);
-  gate_init (&gate2);
+  pmt_test_gate_init (&gate);
+  pmt_test_gate_init (&gate2);
 
   for (guint i = 0; i < G_N_ELEMENTS (blocked); i++)
-    blocked[i] = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 4);
+    blocked[i] = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 4);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 4);
 
   for (guint i = 0; i < 20; i++)
-    g_ptr_array_add (follow_ups, submit (pool, count_run_func, &n_runs));
+    g_ptr_array_add (follow_ups, submit (pool, pmt_test_count_func, &n_runs));
   g_assert_cmpuint (pmt_pool_get_n_queued (pool), ==, 20);
 
   /* Lowered while every worker is busy: three of them are surplus and
@@ -943,12 +693,12 @@ test_max_workers_changed (gconstpointer data)
   g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 1);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 4);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
 
   for (guint i = 0; i < G_N_ELEMENTS (blocked); i++)
     {
-      assert_task_succeeded (blocked[i]);
+      pmt_test_assert_task_succeeded (blocked[i]);
       g_hash_table_add (workers, pmt_task_get_worker (blocked[i]));
     }
   g_assert_cmpuint (g_hash_table_size (workers), ==, 4);
@@ -961,7 +711,7 @@ test_max_workers_changed (gconstpointer data)
   g_assert_true (g_hash_table_contains (workers, survivor));
   for (guint i = 0; i < follow_ups->len; i++)
     {
-      assert_task_succeeded (follow_ups->pdata[i]);
+      pmt_test_assert_task_succeeded (follow_ups->pdata[i]);
       g_assert_true (pmt_task_get_worker (follow_ups->pdata[i]) == survivor);
     }
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 24);
@@ -983,23 +733,23 @@ test_max_workers_changed (gconstpointer data)
   pmt_pool_set_max_workers (pool, 3);
   g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 3);
   for (guint i = 0; i < G_N_ELEMENTS (raised); i++)
-    raised[i] = submit (pool, blocking_func, &gate2);
-  gate_wait_started (&gate2, 3);
+    raised[i] = submit (pool, pmt_test_gate_func, &gate2);
+  pmt_test_gate_wait_started (&gate2, 3);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 3);
   g_assert_cmpuint (pmt_pool_get_n_busy_workers (pool), ==, 3);
 
-  gate_open (&gate2);
+  pmt_test_gate_open (&gate2);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
   for (guint i = 0; i < G_N_ELEMENTS (raised); i++)
-    assert_task_succeeded (raised[i]);
+    pmt_test_assert_task_succeeded (raised[i]);
 
   shutdown_pool (pool);
   for (guint i = 0; i < G_N_ELEMENTS (blocked); i++)
     g_object_unref (blocked[i]);
   for (guint i = 0; i < G_N_ELEMENTS (raised); i++)
     g_object_unref (raised[i]);
-  gate_clear (&gate);
-  gate_clear (&gate2);
+  pmt_test_gate_clear (&gate);
+  pmt_test_gate_clear (&gate2);
 }
 
 /* /pmt/pool/refusal/blocked */
@@ -1007,8 +757,8 @@ test_max_workers_changed (gconstpointer data)
 typedef struct
 {
   PmtPool *pool;
-  Gate gate;      /* holds the parent task */
-  Gate sub_gate;  /* holds its sub-task */
+  PmtTestGate gate;      /* holds the parent task */
+  PmtTestGate sub_gate;  /* holds its sub-task */
   GMutex mutex;
   GCond cond;
   gboolean waiting;
@@ -1028,9 +778,9 @@ block_parent_func (PmtTask  *task,
   GError *error = NULL;
   PmtTask *sub;
 
-  gate_enter (&test->gate);
+  pmt_test_gate_enter (&test->gate);
 
-  sub = pmt_pool_submit (test->pool, blocking_func, &test->sub_gate, NULL, &error);
+  sub = pmt_pool_submit (test->pool, pmt_test_gate_func, &test->sub_gate, NULL, &error);
 
   g_mutex_lock (&test->mutex);
   test->sub = sub;
@@ -1044,10 +794,7 @@ block_waiter_thread (gpointer data)
   BlockTest *test = data;
   gboolean result, sub_done;
 
-  g_mutex_lock (&test->mutex);
-  test->waiting = TRUE;
-  g_cond_broadcast (&test->cond);
-  g_mutex_unlock (&test->mutex);
+  pmt_test_set_flag (&test->mutex, &test->cond, &test->waiting);
 
   result = pmt_pool_wait_completion (test->pool, -1, TRUE);
 
@@ -1077,13 +824,13 @@ test_refusal_blocked (gconstpointer data)
   guint n_accepted = 0;
 
   test.pool = pool;
-  gate_init (&test.gate);
-  gate_init (&test.sub_gate);
+  pmt_test_gate_init (&test.gate);
+  pmt_test_gate_init (&test.sub_gate);
   g_mutex_init (&test.mutex);
   g_cond_init (&test.cond);
 
   parent = submit (pool, block_parent_func, &test);
-  gate_wait_started (&test.gate, 1);
+  pmt_test_gate_wait_started (&test.gate, 1);
 
   waiter = g_thread_new ("blocking-waiter", block_waiter_thread, &test);
   g_mutex_lock (&test.mutex);
@@ -1097,7 +844,7 @@ test_refusal_blocked (gconstpointer data)
   end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
   for (;;)
     {
-      refused = pmt_task_new (count_run_func, &n_runs, NULL);
+      refused = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
       if (!pmt_pool_push (pool, refused, &error))
         break;
       n_accepted++;
@@ -1113,12 +860,13 @@ test_refusal_blocked (gconstpointer data)
   g_assert_null (pmt_task_get_worker (refused));
 
   /* A refused submit frees its new task: its notify runs. */
-  task = pmt_pool_submit (pool, count_run_func, &n_notifies, count_notify, &error);
+  task = pmt_pool_submit (pool, pmt_test_count_func, &n_notifies, pmt_test_count_notify, &error);
   g_assert_null (task);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_BLOCKED);
   g_clear_error (&error);
   g_assert_cmpint (g_atomic_int_get (&n_notifies), ==, 1);
-  task = pmt_pool_submit_full (pool, 5, count_run_func, &n_notifies, count_notify, &error);
+  task = pmt_pool_submit_full (pool, 5, pmt_test_count_func, &n_notifies, pmt_test_count_notify,
+                               &error);
   g_assert_null (task);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_BLOCKED);
   g_clear_error (&error);
@@ -1126,19 +874,19 @@ test_refusal_blocked (gconstpointer data)
 
   /* The parent, running in the pool, may still submit: the wait covers
    * its sub-task too. */
-  gate_open (&test.gate);
-  assert_task_succeeded (parent);
+  pmt_test_gate_open (&test.gate);
+  pmt_test_assert_task_succeeded (parent);
   g_mutex_lock (&test.mutex);
   g_assert_no_error (test.sub_error);
   g_assert_true (PMT_IS_TASK (test.sub));
   g_mutex_unlock (&test.mutex);
-  gate_wait_started (&test.sub_gate, 1);
+  pmt_test_gate_wait_started (&test.sub_gate, 1);
 
   g_mutex_lock (&test.mutex);
   g_assert_false (test.returned);
   g_mutex_unlock (&test.mutex);
 
-  gate_open (&test.sub_gate);
+  pmt_test_gate_open (&test.sub_gate);
   end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
   g_mutex_lock (&test.mutex);
   while (!test.returned)
@@ -1152,22 +900,22 @@ test_refusal_blocked (gconstpointer data)
   g_mutex_unlock (&test.mutex);
   g_thread_join (waiter);
 
-  assert_task_succeeded (test.sub);
+  pmt_test_assert_task_succeeded (test.sub);
   assert_counters_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, n_accepted + 2);
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, n_accepted);
 
   /* The block is over: the refused task goes in now. */
   push (pool, refused);
-  assert_task_succeeded (refused);
+  pmt_test_assert_task_succeeded (refused);
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, n_accepted + 1);
 
   shutdown_pool (pool);
 
   g_clear_object (&test.sub);
-  gate_clear (&test.gate);
-  gate_clear (&test.sub_gate);
+  pmt_test_gate_clear (&test.gate);
+  pmt_test_gate_clear (&test.sub_gate);
   g_mutex_clear (&test.mutex);
   g_cond_clear (&test.cond);
 }
@@ -1187,31 +935,32 @@ test_refusal_stopped (gconstpointer data)
   gint n_runs = 0, n_notifies = 0;
   PmtTask *task;
 
-  done = submit (pool, return_index_func, GUINT_TO_POINTER (1));
-  assert_task_succeeded (done);
+  done = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (1));
+  pmt_test_assert_task_succeeded (done);
   shutdown_pool (pool);
 
-  refused = pmt_task_new (count_run_func, &n_runs, NULL);
+  refused = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_false (pmt_pool_push (pool, refused, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_clear_error (&error);
   g_assert_cmpint (pmt_task_get_state (refused), ==, PMT_TASK_STATE_PENDING);
   g_assert_null (pmt_task_get_worker (refused));
 
-  task = pmt_pool_submit (pool, count_run_func, &n_notifies, count_notify, &error);
+  task = pmt_pool_submit (pool, pmt_test_count_func, &n_notifies, pmt_test_count_notify, &error);
   g_assert_null (task);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_clear_error (&error);
   g_assert_cmpint (g_atomic_int_get (&n_notifies), ==, 1);
 
-  task = pmt_pool_submit_full (pool, -5, count_run_func, &n_notifies, count_notify, &error);
+  task = pmt_pool_submit_full (pool, -5, pmt_test_count_func, &n_notifies, pmt_test_count_notify,
+                               &error);
   g_assert_null (task);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_clear_error (&error);
   g_assert_cmpint (g_atomic_int_get (&n_notifies), ==, 2);
 
   /* A refused map submits nothing. */
-  mapped = pmt_pool_map (pool, count_run_func, &n_notifies, count_notify,
+  mapped = pmt_pool_map (pool, pmt_test_count_func, &n_notifies, pmt_test_count_notify,
                          items, G_N_ELEMENTS (items), 0, &error);
   g_assert_null (mapped);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
@@ -1224,7 +973,7 @@ test_refusal_stopped (gconstpointer data)
 
   /* Untouched: it still runs elsewhere. */
   pmt_task_run (refused);
-  assert_task_succeeded (refused);
+  pmt_test_assert_task_succeeded (refused);
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
 }
 
@@ -1240,21 +989,22 @@ test_shutdown_flags (gconstpointer data)
   PmtTask *tasks[1 + N_SHUTDOWN_QUEUED];
   gint n_completed[1 + N_SHUTDOWN_QUEUED] = { 0 };
   guint64 n_cancelled_expected = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   /* One running task that honours its cancellable, and queued ones. */
-  tasks[0] = pmt_task_new (cancellable_blocking_func, &gate, NULL);
+  tasks[0] = pmt_task_new (pmt_test_gate_cancellable_func, &gate, NULL);
   for (guint i = 1; i < G_N_ELEMENTS (tasks); i++)
-    tasks[i] = pmt_task_new (return_index_func, GUINT_TO_POINTER (i), NULL);
+    tasks[i] = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (i), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    g_signal_connect (tasks[i], "completed", G_CALLBACK (count_completed_cb), &n_completed[i]);
+    g_signal_connect (tasks[i], "completed", G_CALLBACK (pmt_test_count_completed_cb),
+                      &n_completed[i]);
 
   g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_INACTIVE);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     push (pool, tasks[i]);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
   g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_ACTIVE);
   g_assert_cmpuint (pmt_pool_get_n_queued (pool), ==, N_SHUTDOWN_QUEUED);
 
@@ -1284,7 +1034,7 @@ test_shutdown_flags (gconstpointer data)
             }
         }
 
-      gate_open (&gate);
+      pmt_test_gate_open (&gate);
       g_assert_true (pmt_pool_shutdown (pool, flags, SAFETY_TIMEOUT_USEC));
     }
 
@@ -1294,25 +1044,25 @@ test_shutdown_flags (gconstpointer data)
 
   if (flags & PMT_SHUTDOWN_CANCEL_RUNNING)
     {
-      assert_task_cancelled (tasks[0]);
+      pmt_test_assert_task_cancelled (tasks[0]);
       n_cancelled_expected++;
     }
   else
-    assert_task_succeeded (tasks[0]);
+    pmt_test_assert_task_succeeded (tasks[0]);
 
   for (guint i = 1; i < G_N_ELEMENTS (tasks); i++)
     {
       g_assert_true (pmt_task_is_done (tasks[i]));
       if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
         {
-          assert_task_cancelled (tasks[i]);
+          pmt_test_assert_task_cancelled (tasks[i]);
           g_assert_null (pmt_task_get_worker (tasks[i]));
           n_cancelled_expected++;
         }
       else
         {
-          assert_task_succeeded (tasks[i]);
-          g_assert_cmpint (task_get_int (tasks[i]), ==, i);
+          pmt_test_assert_task_succeeded (tasks[i]);
+          g_assert_cmpint (pmt_test_task_get_int (tasks[i]), ==, i);
         }
     }
 
@@ -1335,7 +1085,7 @@ test_shutdown_flags (gconstpointer data)
       g_assert_cmpint (g_atomic_int_get (&n_completed[i]), ==, 1);
       g_object_unref (tasks[i]);
     }
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/shutdown/timeout */
@@ -1349,14 +1099,14 @@ test_shutdown_timeout (gconstpointer data)
   g_autoptr(PmtTask) refused = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   /* It ignores its cancellable. */
-  stubborn = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 1);
-  queued = submit (pool, return_index_func, GUINT_TO_POINTER (3));
+  stubborn = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
+  queued = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (3));
 
   start = g_get_monotonic_time ();
   g_assert_false (pmt_pool_shutdown (pool, PMT_SHUTDOWN_CANCEL_RUNNING, 20 * 1000));
@@ -1367,21 +1117,21 @@ test_shutdown_timeout (gconstpointer data)
   g_assert_cmpint (pmt_task_get_state (queued), ==, PMT_TASK_STATE_QUEUED);
 
   /* Stopping: refused already. */
-  refused = pmt_task_new (return_index_func, NULL, NULL);
+  refused = pmt_task_new (pmt_test_return_index_func, NULL, NULL);
   g_assert_false (pmt_pool_push (pool, refused, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_assert_cmpint (pmt_task_get_state (refused), ==, PMT_TASK_STATE_PENDING);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
-  assert_task_succeeded (stubborn);
-  assert_task_succeeded (queued);
-  g_assert_cmpint (task_get_int (queued), ==, 3);
+  pmt_test_assert_task_succeeded (stubborn);
+  pmt_test_assert_task_succeeded (queued);
+  g_assert_cmpint (pmt_test_task_get_int (queued), ==, 3);
   assert_counters_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 2);
 
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/join */
@@ -1395,19 +1145,19 @@ test_join (gconstpointer data)
   g_autoptr(GError) error = NULL;
 
   for (guint i = 0; i < 100; i++)
-    g_ptr_array_add (tasks, submit (pool, return_index_func, GUINT_TO_POINTER (i)));
+    g_ptr_array_add (tasks, submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (i)));
 
   g_assert_true (pmt_pool_join (pool, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
   for (guint i = 0; i < tasks->len; i++)
     {
       g_assert_cmpint (pmt_task_get_state (tasks->pdata[i]), ==, PMT_TASK_STATE_SUCCEEDED);
-      g_assert_cmpint (task_get_int (tasks->pdata[i]), ==, i);
+      g_assert_cmpint (pmt_test_task_get_int (tasks->pdata[i]), ==, i);
     }
   assert_counters_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 100);
 
-  late = pmt_pool_submit (pool, return_index_func, NULL, NULL, &error);
+  late = pmt_pool_submit (pool, pmt_test_return_index_func, NULL, NULL, &error);
   g_assert_null (late);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
 }
@@ -1425,35 +1175,15 @@ list_has_name (GList      *pools,
   return FALSE;
 }
 
-typedef struct
-{
-  GMutex mutex;
-  GCond cond;
-  gboolean finalized;
-} FinalizeWatch;
-
-static void
-finalize_watch_cb (gpointer  data,
-                   GObject  *where_the_object_was)
-{
-  FinalizeWatch *watch = data;
-
-  g_mutex_lock (&watch->mutex);
-  watch->finalized = TRUE;
-  g_cond_broadcast (&watch->cond);
-  g_mutex_unlock (&watch->mutex);
-}
-
 static void
 test_registry_unique_name (gconstpointer data)
 {
   const char *name = "test-pool-registry-unique";
   g_autoptr(GError) error = NULL;
   PmtPool *pool, *other, *found;
-  FinalizeWatch watch = { 0 };
+  PmtTestFinalizeWatch watch;
   PmtTask *task;
   GList *pools;
-  gint64 end_time;
 
   found = pmt_pool_lookup (name);
   g_assert_null (found);
@@ -1475,8 +1205,8 @@ test_registry_unique_name (gconstpointer data)
   g_list_free_full (pools, g_object_unref);
 
   /* Running: still taken. */
-  task = submit (pool, return_index_func, GUINT_TO_POINTER (5));
-  assert_task_succeeded (task);
+  task = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (5));
+  pmt_test_assert_task_succeeded (task);
   g_object_unref (task);
   other = pmt_pool_new (name, 3, &error);
   g_assert_null (other);
@@ -1488,21 +1218,10 @@ test_registry_unique_name (gconstpointer data)
   /* Shut down and released: the pool is finalized (its workers, gone,
    * may drop their references a moment after shutdown returned) and
    * leaves the registry; the name is free again. */
-  g_mutex_init (&watch.mutex);
-  g_cond_init (&watch.cond);
-  g_object_weak_ref (G_OBJECT (pool), finalize_watch_cb, &watch);
+  pmt_test_finalize_watch_init (&watch, pool);
   g_object_unref (pool);
-  end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  g_mutex_lock (&watch.mutex);
-  while (!watch.finalized)
-    {
-      if (!g_cond_wait_until (&watch.cond, &watch.mutex, end_time))
-        break;
-    }
-  g_assert_true (watch.finalized);
-  g_mutex_unlock (&watch.mutex);
-  g_mutex_clear (&watch.mutex);
-  g_cond_clear (&watch.cond);
+  g_assert_true (pmt_test_finalize_watch_wait (&watch, SAFETY_TIMEOUT_USEC));
+  pmt_test_finalize_watch_clear (&watch);
 
   found = pmt_pool_lookup (name);
   g_assert_null (found);
@@ -1514,9 +1233,9 @@ test_registry_unique_name (gconstpointer data)
   found = pmt_pool_lookup (name);
   g_assert_true (found == pool);
   g_object_unref (found);
-  task = submit (pool, return_index_func, GUINT_TO_POINTER (6));
-  assert_task_succeeded (task);
-  g_assert_cmpint (task_get_int (task), ==, 6);
+  task = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (6));
+  pmt_test_assert_task_succeeded (task);
+  g_assert_cmpint (pmt_test_task_get_int (task), ==, 6);
   g_object_unref (task);
   shutdown_pool (pool);
   g_object_unref (pool);
@@ -1568,18 +1287,19 @@ test_registry_join_all (gconstpointer data)
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(PmtTask) gated = NULL;
   GList *listed;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
     {
       pools[i] = new_pool (NULL, 2);
       for (guint j = 0; j < 20; j++)
-        g_ptr_array_add (tasks, submit (pools[i], return_index_func, GUINT_TO_POINTER (j)));
+        g_ptr_array_add (tasks, submit (pools[i], pmt_test_return_index_func,
+                                        GUINT_TO_POINTER (j)));
     }
-  gated = submit (pools[1], blocking_func, &gate);
-  gate_wait_started (&gate, 1);
+  gated = submit (pools[1], pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
 
   listed = pmt_pool_list_pools ();
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
@@ -1590,7 +1310,7 @@ test_registry_join_all (gconstpointer data)
   g_assert_false (pmt_pool_join_all (20 * 1000));
   g_assert_cmpint (pmt_pool_get_state (pools[1]), !=, PMT_POOL_STATE_STOPPED);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_pool_join_all (SAFETY_TIMEOUT_USEC));
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
     {
@@ -1599,11 +1319,11 @@ test_registry_join_all (gconstpointer data)
     }
   for (guint i = 0; i < tasks->len; i++)
     g_assert_cmpint (pmt_task_get_state (tasks->pdata[i]), ==, PMT_TASK_STATE_SUCCEEDED);
-  assert_task_succeeded (gated);
+  pmt_test_assert_task_succeeded (gated);
 
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
     g_object_unref (pools[i]);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 #define N_RACING_CREATORS 8
@@ -1779,7 +1499,7 @@ test_map (gconstpointer data)
           else
             {
               g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-              results[c][i] = task_get_int (task);
+              results[c][i] = pmt_test_task_get_int (task);
             }
 
           g_assert_cmpint (results[c][i], ==, results[0][i]);
@@ -1837,16 +1557,16 @@ test_as_completed_order (gconstpointer data)
   g_autoptr(PmtCompletionQueue) queue = NULL;
   g_autoptr(PmtTask) none = NULL;
   PmtTask *tasks[4];
-  Gate gates[4];
+  PmtTestGate gates[4];
   gint64 start;
 
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
-      gate_init (&gates[i]);
-      tasks[i] = submit (pool, blocking_func, &gates[i]);
+      pmt_test_gate_init (&gates[i]);
+      tasks[i] = submit (pool, pmt_test_gate_func, &gates[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
-    gate_wait_started (&gates[i], 1);
+    pmt_test_gate_wait_started (&gates[i], 1);
 
   queue = pmt_pool_as_completed (tasks, G_N_ELEMENTS (tasks));
   g_assert_true (PMT_IS_COMPLETION_QUEUE (queue));
@@ -1861,7 +1581,7 @@ test_as_completed_order (gconstpointer data)
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 4);
 
   /* The first one: next() wakes for it. */
-  gate_open (&gates[order[0]]);
+  pmt_test_gate_open (&gates[order[0]]);
   {
     g_autoptr(PmtTask) next = pmt_completion_queue_next (queue, SAFETY_TIMEOUT_USEC);
     g_assert_true (next == tasks[order[0]]);
@@ -1872,8 +1592,8 @@ test_as_completed_order (gconstpointer data)
   /* The others finish one after the other before anybody asks. */
   for (guint k = 1; k < G_N_ELEMENTS (order); k++)
     {
-      gate_open (&gates[order[k]]);
-      assert_task_succeeded (tasks[order[k]]);
+      pmt_test_gate_open (&gates[order[k]]);
+      pmt_test_assert_task_succeeded (tasks[order[k]]);
     }
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 3);
   for (guint k = 1; k < G_N_ELEMENTS (order); k++)
@@ -1902,7 +1622,7 @@ test_as_completed_order (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
       g_object_unref (tasks[i]);
-      gate_clear (&gates[i]);
+      pmt_test_gate_clear (&gates[i]);
     }
 }
 
@@ -1912,16 +1632,17 @@ static void
 test_as_completed_mixed (gconstpointer data)
 {
   g_autoptr(PmtPool) pool = new_pool (NULL, 1);
-  g_autoptr(PmtTask) finished = pmt_task_new (return_index_func, GUINT_TO_POINTER (1), NULL);
+  g_autoptr(PmtTask) finished = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (1),
+                                              NULL);
   g_autoptr(PmtTask) later = NULL;
   g_autoptr(PmtTask) first = NULL;
   g_autoptr(PmtTask) second = NULL;
   g_autoptr(PmtCompletionQueue) queue = pmt_completion_queue_new ();
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
-  later = submit (pool, blocking_func, &gate);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_init (&gate);
+  later = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
   pmt_completion_queue_add (queue, later);
 
   pmt_task_run (finished);
@@ -1931,14 +1652,14 @@ test_as_completed_mixed (gconstpointer data)
   first = pmt_completion_queue_next (queue, 0);
   g_assert_true (first == finished);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   second = pmt_completion_queue_next (queue, SAFETY_TIMEOUT_USEC);
   g_assert_true (second == later);
   g_assert_true (pmt_task_is_done (later));
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 0);
 
   shutdown_pool (pool);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 /* /pmt/pool/nested/... */
@@ -2052,7 +1773,7 @@ nested_func (PmtTask  *task,
       return;
     }
 
-  pmt_task_return_int (task, task_get_int (sub));
+  pmt_task_return_int (task, pmt_test_task_get_int (sub));
 }
 
 static void
@@ -2073,7 +1794,7 @@ test_nested (gconstpointer data)
   g_assert_true (pmt_task_wait (top, LONG_TIMEOUT_USEC));
   g_assert_no_error (pmt_task_get_error (top));
   g_assert_cmpint (pmt_task_get_state (top), ==, PMT_TASK_STATE_SUCCEEDED);
-  g_assert_cmpint (task_get_int (top), ==, NESTED_DEPTH);
+  g_assert_cmpint (pmt_test_task_get_int (top), ==, NESTED_DEPTH);
   g_assert_cmpint (g_atomic_int_get (&nested.n_levels_run), ==, NESTED_DEPTH + 1);
 
   g_assert_true (pmt_pool_wait_completion (pool, LONG_TIMEOUT_USEC, FALSE));
@@ -2194,7 +1915,7 @@ test_submit_concurrent (gconstpointer data)
           gint64 value = t * N_SUBMITS_PER_THREAD + i;
 
           g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-          g_assert_cmpint (task_get_int (task), ==, 3 * value + 1);
+          g_assert_cmpint (pmt_test_task_get_int (task), ==, 3 * value + 1);
         }
     }
 
@@ -2250,24 +1971,24 @@ test_main_context_completed (gconstpointer data)
   watch.context = context;
 
   /* A task without a context gets the pool's ... */
-  task = pmt_task_new (return_index_func, GUINT_TO_POINTER (4), NULL);
+  task = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (4), NULL);
   g_signal_connect (task, "completed", G_CALLBACK (completed_on_context_cb), &watch);
   push (pool, task);
   g_assert_true (pmt_task_get_main_context (task) == context);
 
   /* ... one with its own keeps it. */
-  own = pmt_task_new (return_index_func, GUINT_TO_POINTER (5), NULL);
+  own = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (5), NULL);
   pmt_task_set_main_context (own, own_context);
   push (pool, own);
   g_assert_true (pmt_task_get_main_context (own) == own_context);
 
   /* Waiters wake first; `completed` waits for the context to run. */
-  assert_task_succeeded (task);
-  assert_task_succeeded (own);
-  g_assert_cmpint (task_get_int (task), ==, 4);
+  pmt_test_assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (own);
+  g_assert_cmpint (pmt_test_task_get_int (task), ==, 4);
   g_assert_cmpint (g_atomic_int_get (&watch.n_completed), ==, 0);
 
-  timeout = add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
+  timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
   while (g_atomic_int_get (&watch.n_completed) == 0 && !timed_out)
     g_main_context_iteration (context, TRUE);
   g_source_destroy (timeout);
@@ -2279,8 +2000,8 @@ test_main_context_completed (gconstpointer data)
 
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
   shutdown_pool (pool);
-  flush_context (context);
-  flush_context (own_context);
+  pmt_test_flush_context (context);
+  pmt_test_flush_context (own_context);
   g_assert_cmpint (g_atomic_int_get (&watch.n_completed), ==, 1);
 }
 
@@ -2301,7 +2022,7 @@ test_main_context_coalesced_notify (gconstpointer data)
   prop_watch_init (&state, pool, "state");
 
   for (guint i = 0; i < N_BURST_TASKS; i++)
-    g_ptr_array_add (tasks, submit (pool, return_index_func, GUINT_TO_POINTER (i)));
+    g_ptr_array_add (tasks, submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (i)));
   g_assert_true (pmt_pool_wait_completion (pool, LONG_TIMEOUT_USEC, FALSE));
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, N_BURST_TASKS);
 
@@ -2328,7 +2049,7 @@ test_main_context_coalesced_notify (gconstpointer data)
   /* The end of the pool is announced there too. */
   shutdown_pool (pool);
   g_assert_cmpuint (state.last, ==, PMT_POOL_STATE_ACTIVE);
-  flush_context (context);
+  pmt_test_flush_context (context);
   g_assert_cmpuint (state.last, ==, PMT_POOL_STATE_STOPPED);
   g_assert_false (state.off_thread);
   g_assert_cmpuint (succeeded.last, ==, N_BURST_TASKS);
@@ -2419,9 +2140,9 @@ test_properties (gconstpointer data)
    * pool that ever had a notify handler reports false races once worker
    * threads and this one both touch it.) */
   active = new_pool (NULL, 2);
-  task = submit (active, return_index_func, GUINT_TO_POINTER (2));
+  task = submit (active, pmt_test_return_index_func, GUINT_TO_POINTER (2));
   g_assert_cmpint (pmt_pool_get_state (active), ==, PMT_POOL_STATE_ACTIVE);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   g_assert_true (pmt_worker_get_pool (pmt_task_get_worker (task)) == active);
   shutdown_pool (active);
 }
@@ -2449,12 +2170,12 @@ test_programming_errors (gconstpointer data)
   g_autoptr(GError) error = NULL;
   gint n_runs = 0;
   PmtTask *task;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_POOL*");
-  task = pmt_pool_submit (NULL, return_index_func, NULL, NULL, NULL);
+  task = pmt_pool_submit (NULL, pmt_test_return_index_func, NULL, NULL, NULL);
   g_test_assert_expected_messages ();
   g_assert_null (task);
 
@@ -2478,19 +2199,19 @@ test_programming_errors (gconstpointer data)
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, 0);
 
   /* Pushing a task twice: while it runs, and once it finished. */
-  running = pmt_task_new (blocking_func, &gate, NULL);
+  running = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   push (pool, running);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*submitted already*");
   g_assert_false (pmt_pool_push (pool, running, &error));
   g_test_assert_expected_messages ();
   g_assert_no_error (error);
-  gate_open (&gate);
-  assert_task_succeeded (running);
-  g_assert_cmpuint (gate_get_n_started (&gate), ==, 1);
+  pmt_test_gate_open (&gate);
+  pmt_test_assert_task_succeeded (running);
+  g_assert_cmpuint (pmt_test_gate_get_n_started (&gate), ==, 1);
 
-  finished = submit (pool, count_run_func, &n_runs);
-  assert_task_succeeded (finished);
+  finished = submit (pool, pmt_test_count_func, &n_runs);
+  pmt_test_assert_task_succeeded (finished);
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*submitted already*");
   g_assert_false (pmt_pool_push (pool, finished, &error));
   g_test_assert_expected_messages ();
@@ -2502,7 +2223,7 @@ test_programming_errors (gconstpointer data)
   /* A pool's worker takes its tasks from the pool only. */
   worker = g_object_ref (pmt_task_get_worker (finished));
   g_assert_true (pmt_worker_get_pool (worker) == pool);
-  foreign = pmt_task_new (count_run_func, &n_runs, NULL);
+  foreign = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*pool*");
   g_assert_false (pmt_worker_push (worker, foreign, &error));
   g_test_assert_expected_messages ();
@@ -2511,12 +2232,12 @@ test_programming_errors (gconstpointer data)
   /* A task of the pool cannot wait for the pool to shut down. */
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*");
   self_shutdown = submit (pool, shutdown_from_task_func, pool);
-  assert_task_succeeded (self_shutdown);
+  pmt_test_assert_task_succeeded (self_shutdown);
   g_test_assert_expected_messages ();
 
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
   shutdown_pool (pool);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static const PoolTest pool_tests[] = {

@@ -6,10 +6,11 @@
 #include <glib.h>
 
 #include "pmt-queue-private.h"
+#include "pmt-test-utils.h"
 
 /* A bound on every wait that should end at once, so that a lost wake-up
  * fails the test instead of hanging it. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 
 /* Items are never NULL: NULL means "nothing" to the queue.  An item is the
  * index of its push plus one. */
@@ -507,19 +508,8 @@ static gboolean
 sleepers_wait_done (Sleepers *sleepers,
                     guint     n)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  gboolean done;
-
-  g_mutex_lock (&sleepers->done_mutex);
-  while (sleepers->n_done < n)
-    {
-      if (!g_cond_wait_until (&sleepers->done_cond, &sleepers->done_mutex, end_time))
-        break;
-    }
-  done = sleepers->n_done == n;
-  g_mutex_unlock (&sleepers->done_mutex);
-
-  return done;
+  return pmt_test_wait_uint (&sleepers->done_mutex, &sleepers->done_cond, &sleepers->n_done, n,
+                             SAFETY_TIMEOUT_USEC) == n;
 }
 
 /* Blocks in _pmt_queue_pop(), without a timeout. */

@@ -8,57 +8,11 @@
 
 #include <pmt.h>
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait that should end quickly; reaching it is a failure. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 #define SHORT_TIMEOUT_USEC  (50 * G_TIME_SPAN_MILLISECOND)
-
-/* A gate that threads block on until another thread opens it. */
-typedef struct
-{
-  GMutex   mutex;
-  GCond    cond;
-  gboolean open;
-} Gate;
-
-static void
-gate_init (Gate *gate)
-{
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->open = FALSE;
-}
-
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Blocks until the gate is open; a gate that stays shut fails the test. */
-static void
-gate_wait (Gate *gate)
-{
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&gate->mutex);
-  while (!gate->open)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        break;
-    }
-  g_assert_true (gate->open);
-  g_mutex_unlock (&gate->mutex);
-}
 
 static gpointer
 run_thread_func (gpointer data)
@@ -79,29 +33,9 @@ run_in_thread (PmtTask *task)
 }
 
 static void
-count_notify (gpointer data)
-{
-  g_atomic_int_inc ((gint *)data);
-}
-
-static void
-completed_count_cb (PmtTask  *task,
-                    gpointer  user_data)
-{
-  g_atomic_int_inc ((gint *)user_data);
-}
-
-static void
 empty_func (PmtTask  *task,
             gpointer  user_data)
 {
-}
-
-static void
-mark_ran_func (PmtTask  *task,
-               gpointer  user_data)
-{
-  g_atomic_int_inc ((gint *)user_data);
 }
 
 static void
@@ -271,7 +205,7 @@ test_result_none (void)
   g_autoptr(GError) error = NULL;
   gint n_ran = 0;
 
-  task = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   pmt_task_run (task);
 
   g_assert_cmpint (n_ran, ==, 1);
@@ -522,24 +456,24 @@ test_store_result_disabled (void)
 
 typedef struct
 {
-  PmtTask *task;
-  Gate     started;
-  Gate     release;
-  Gate     waiter_ready;
-  GThread *function_thread;
-  GThread *callback_thread;
-  gint     function_done;
-  gint     callback_done;
-  gint     n_completed;
-  gint     completed_saw_callback;
-  gint     waiter_saw_callback;
-  gint     waiter_saw_completed;
-  gboolean callback_saw_function;
-  gboolean callback_saw_result;
-  gboolean callback_saw_done;
-  gboolean poller_saw_done;
-  gboolean poller_saw_result;
-  gint     poller_any;
+  PmtTask    *task;
+  PmtTestGate started;
+  PmtTestGate release;
+  PmtTestGate waiter_ready;
+  GThread    *function_thread;
+  GThread    *callback_thread;
+  gint        function_done;
+  gint        callback_done;
+  gint        n_completed;
+  gint        completed_saw_callback;
+  gint        waiter_saw_callback;
+  gint        waiter_saw_completed;
+  gboolean    callback_saw_function;
+  gboolean    callback_saw_result;
+  gboolean    callback_saw_done;
+  gboolean    poller_saw_done;
+  gboolean    poller_saw_result;
+  gint        poller_any;
 } OrderData;
 
 static void
@@ -549,8 +483,8 @@ order_func (PmtTask  *task,
   OrderData *data = user_data;
 
   data->function_thread = g_thread_self ();
-  gate_open (&data->started);
-  gate_wait (&data->release);
+  pmt_test_gate_open (&data->started);
+  pmt_test_gate_wait_open (&data->release);
   pmt_task_return_int (task, 5);
   g_atomic_int_set (&data->function_done, 1);
 }
@@ -603,7 +537,7 @@ order_waiter_thread (gpointer user_data)
   OrderData *data = user_data;
   gboolean done;
 
-  gate_open (&data->waiter_ready);
+  pmt_test_gate_open (&data->waiter_ready);
   done = pmt_task_wait (data->task, SAFETY_TIMEOUT_USEC);
   g_assert_true (done);
   g_atomic_int_set (&data->waiter_saw_callback, g_atomic_int_get (&data->callback_done));
@@ -619,19 +553,19 @@ test_callback_order (void)
   OrderData data = { 0 };
   GThread *runner, *waiter;
 
-  gate_init (&data.started);
-  gate_init (&data.release);
-  gate_init (&data.waiter_ready);
+  pmt_test_gate_init (&data.started);
+  pmt_test_gate_init (&data.release);
+  pmt_test_gate_init (&data.waiter_ready);
 
   task = data.task = pmt_task_new (order_func, &data, NULL);
   pmt_task_set_callback (task, order_callback, &data, NULL);
   g_signal_connect (task, "completed", G_CALLBACK (order_completed_cb), &data);
 
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
   waiter = g_thread_new ("test-task-waiter", order_waiter_thread, &data);
-  gate_wait (&data.waiter_ready);
-  gate_open (&data.release);
+  pmt_test_gate_wait_open (&data.waiter_ready);
+  pmt_test_gate_open (&data.release);
 
   g_thread_join (waiter);
   g_thread_join (runner);
@@ -650,9 +584,9 @@ test_callback_order (void)
   g_assert_cmpint (data.n_completed, ==, 1);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
 
-  gate_clear (&data.started);
-  gate_clear (&data.release);
-  gate_clear (&data.waiter_ready);
+  pmt_test_gate_clear (&data.started);
+  pmt_test_gate_clear (&data.release);
+  pmt_test_gate_clear (&data.waiter_ready);
 }
 
 static void
@@ -692,7 +626,7 @@ test_callback_notify (void)
   CallbackCounts old = { 0 }, current = { 0 };
   gint n_func_freed = 0;
 
-  task = pmt_task_new (empty_func, &n_func_freed, count_notify);
+  task = pmt_task_new (empty_func, &n_func_freed, pmt_test_count_notify);
   pmt_task_set_callback (task, counts_callback, &old, counts_free);
   /* Replacing the callback frees the old data at once. */
   pmt_task_set_callback (task, counts_callback, &current, counts_free);
@@ -946,7 +880,7 @@ test_completed_cancelled_pending (void)
   gint n_ran = 0;
 
   /* Finishing-thread mode: the cancelling thread emits it. */
-  task = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   g_signal_connect (task, "completed", G_CALLBACK (completed_record_cb), &data);
   pmt_task_cancel (task);
   g_assert_cmpint (data.n_completed, ==, 1);
@@ -959,7 +893,7 @@ test_completed_cancelled_pending (void)
 
   /* main-context mode: deferred to the context. */
   ctx_data.context = context;
-  ctx_task = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  ctx_task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   pmt_task_set_main_context (ctx_task, context);
   g_signal_connect (ctx_task, "completed", G_CALLBACK (completed_record_cb), &ctx_data);
   pmt_task_cancel (ctx_task);
@@ -1038,24 +972,24 @@ test_completed_wait_in_handler (void)
 
 typedef struct
 {
-  Gate     started;
-  Gate     release;
-  gint64   value;
+  PmtTestGate started;
+  PmtTestGate release;
+  gint64      value;
 } GatedData;
 
 static void
 gated_data_init (GatedData *data)
 {
-  gate_init (&data->started);
-  gate_init (&data->release);
+  pmt_test_gate_init (&data->started);
+  pmt_test_gate_init (&data->release);
   data->value = 0;
 }
 
 static void
 gated_data_clear (GatedData *data)
 {
-  gate_clear (&data->started);
-  gate_clear (&data->release);
+  pmt_test_gate_clear (&data->started);
+  pmt_test_gate_clear (&data->release);
 }
 
 /* Signals that it started, then returns its value once released. */
@@ -1065,8 +999,8 @@ gated_func (PmtTask  *task,
 {
   GatedData *data = user_data;
 
-  gate_open (&data->started);
-  gate_wait (&data->release);
+  pmt_test_gate_open (&data->started);
+  pmt_test_gate_wait_open (&data->release);
   pmt_task_return_int (task, data->value);
 }
 
@@ -1089,12 +1023,12 @@ test_wait_poll (void)
 
   /* Running. */
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
   g_assert_false (pmt_task_wait (task, 0));
   g_assert_false (pmt_task_is_done (task));
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_RUNNING);
 
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_thread_join (runner);
   g_assert_true (pmt_task_wait (task, 0));
   g_assert_true (pmt_task_is_done (task));
@@ -1119,14 +1053,14 @@ test_wait_timeout (void)
   g_assert_cmpint (elapsed, >=, SHORT_TIMEOUT_USEC);
 
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
   start = g_get_monotonic_time ();
   g_assert_false (pmt_task_wait (task, SHORT_TIMEOUT_USEC));
   elapsed = g_get_monotonic_time () - start;
   g_assert_cmpint (elapsed, >=, SHORT_TIMEOUT_USEC);
   g_assert_false (pmt_task_is_done (task));
 
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
   g_thread_join (runner);
 
@@ -1144,13 +1078,13 @@ typedef enum
  * never returns fails the test at the safety timeout instead of hanging. */
 typedef struct
 {
-  PmtTask  **tasks;
-  guint      n_tasks;
-  WaitKind   kind;
-  gint       result;
-  Gate       waiting;
-  Gate       returned;
-  GThread   *thread;
+  PmtTask   **tasks;
+  guint       n_tasks;
+  WaitKind    kind;
+  gint        result;
+  PmtTestGate waiting;
+  PmtTestGate returned;
+  GThread    *thread;
 } BlockingWait;
 
 static gpointer
@@ -1158,7 +1092,7 @@ blocking_wait_thread (gpointer user_data)
 {
   BlockingWait *wait = user_data;
 
-  gate_open (&wait->waiting);
+  pmt_test_gate_open (&wait->waiting);
   switch (wait->kind)
     {
     case WAIT_ONE:
@@ -1176,7 +1110,7 @@ blocking_wait_thread (gpointer user_data)
     default:
       g_assert_not_reached ();
     }
-  gate_open (&wait->returned);
+  pmt_test_gate_open (&wait->returned);
 
   return NULL;
 }
@@ -1193,10 +1127,10 @@ blocking_wait_start (BlockingWait  *wait,
   wait->n_tasks = n_tasks;
   wait->kind = kind;
   wait->result = -2;
-  gate_init (&wait->waiting);
-  gate_init (&wait->returned);
+  pmt_test_gate_init (&wait->waiting);
+  pmt_test_gate_init (&wait->returned);
   wait->thread = g_thread_new ("test-task-wait-forever", blocking_wait_thread, wait);
-  gate_wait (&wait->waiting);
+  pmt_test_gate_wait_open (&wait->waiting);
 }
 
 static gboolean
@@ -1215,10 +1149,10 @@ blocking_wait_has_returned (BlockingWait *wait)
 static gint
 blocking_wait_finish (BlockingWait *wait)
 {
-  gate_wait (&wait->returned);
+  pmt_test_gate_wait_open (&wait->returned);
   g_thread_join (wait->thread);
-  gate_clear (&wait->waiting);
-  gate_clear (&wait->returned);
+  pmt_test_gate_clear (&wait->waiting);
+  pmt_test_gate_clear (&wait->returned);
 
   return wait->result;
 }
@@ -1235,12 +1169,12 @@ test_wait_forever (void)
   data.value = 17;
   task = pmt_task_new (gated_func, &data, NULL);
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   blocking_wait_start (&wait, WAIT_ONE, &task, 1);
   /* The task cannot finish before we release it: the wait is blocked. */
   g_assert_false (blocking_wait_has_returned (&wait));
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_cmpint (blocking_wait_finish (&wait), ==, TRUE);
 
   g_assert_true (pmt_task_is_done (task));
@@ -1316,13 +1250,13 @@ test_wait_async_success (void)
   task = pmt_task_new (gated_func, &data, NULL);
   pmt_task_wait_async (task, NULL, wait_async_cb, &async);
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   /* The task is running: nothing to deliver yet. */
   while (g_main_context_iteration (context, FALSE));
   g_assert_cmpint (async.n_called, ==, 0);
 
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_thread_join (runner);
   /* Finished on the runner, delivered only by iterating our context. */
   g_assert_cmpint (g_atomic_int_get (&async.n_called), ==, 0);
@@ -1375,7 +1309,7 @@ test_wait_async_task_cancelled (void)
 
   g_main_context_push_thread_default (context);
 
-  task = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   pmt_task_wait_async (task, NULL, wait_async_cb, &async);
   pmt_task_cancel (task);
 
@@ -1400,7 +1334,7 @@ test_wait_async_cancel_wait (void)
 
   g_main_context_push_thread_default (context);
 
-  task = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   pmt_task_wait_async (task, cancellable, wait_async_cb, &async);
   while (g_main_context_iteration (context, FALSE));
   g_assert_cmpint (async.n_called, ==, 0);
@@ -1492,7 +1426,7 @@ test_wait_all (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, SHORT_TIMEOUT_USEC);
 
   runner = run_in_thread (tasks[1]);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
   g_assert_false (pmt_task_wait_all (tasks, 3, 0));
   start = g_get_monotonic_time ();
   g_assert_false (pmt_task_wait_all (tasks, 3, SHORT_TIMEOUT_USEC));
@@ -1500,7 +1434,7 @@ test_wait_all (void)
 
   blocking_wait_start (&wait, WAIT_ALL, tasks, 3);
   g_assert_false (blocking_wait_has_returned (&wait));
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_cmpint (blocking_wait_finish (&wait), ==, TRUE);
   for (guint i = 0; i < 3; i++)
     g_assert_true (pmt_task_is_done (tasks[i]));
@@ -1535,7 +1469,7 @@ test_wait_any (void)
 
   /* One running, none done. */
   runner = run_in_thread (tasks[1]);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
   g_assert_cmpint (pmt_task_wait_any (tasks, 3, 0), ==, -1);
   start = g_get_monotonic_time ();
   g_assert_cmpint (pmt_task_wait_any (tasks, 3, SHORT_TIMEOUT_USEC), ==, -1);
@@ -1544,7 +1478,7 @@ test_wait_any (void)
   /* Blocks until the running one finishes, and names it. */
   blocking_wait_start (&wait, WAIT_ANY, tasks, 3);
   g_assert_false (blocking_wait_has_returned (&wait));
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_cmpint (blocking_wait_finish (&wait), ==, 1);
   g_thread_join (runner);
   g_assert_cmpint (pmt_task_wait_any (tasks, 3, 0), ==, 1);
@@ -1566,14 +1500,14 @@ test_wait_any (void)
 
 typedef struct
 {
-  PmtTask *task;
-  Gate     waiting;
-  gint     n_ran;
-  gint     n_callback;
-  gint     n_completed;
-  gint     n_func_freed;
-  gboolean waiter_result;
-  gint     waiter_saw_state;
+  PmtTask    *task;
+  PmtTestGate waiting;
+  gint        n_ran;
+  gint        n_callback;
+  gint        n_completed;
+  gint        n_func_freed;
+  gboolean    waiter_result;
+  gint        waiter_saw_state;
 } CancelData;
 
 static void
@@ -1598,7 +1532,7 @@ cancel_waiter_thread (gpointer user_data)
 {
   CancelData *data = user_data;
 
-  gate_open (&data->waiting);
+  pmt_test_gate_open (&data->waiting);
   data->waiter_result = pmt_task_wait (data->task, SAFETY_TIMEOUT_USEC);
   data->waiter_saw_state = pmt_task_get_state (data->task);
 
@@ -1614,15 +1548,15 @@ test_cancel_pending (void)
   GCancellable *cancellable;
   GThread *waiter;
 
-  gate_init (&data.waiting);
+  pmt_test_gate_init (&data.waiting);
   data.task = task = pmt_task_new (cancel_data_func, &data, cancel_data_free);
   pmt_task_set_callback (task, count_callback, &data.n_callback, NULL);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &data.n_completed);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &data.n_completed);
   cancellable = pmt_task_get_cancellable (task);
   g_assert_false (g_cancellable_is_cancelled (cancellable));
 
   waiter = g_thread_new ("test-task-waiter", cancel_waiter_thread, &data);
-  gate_wait (&data.waiting);
+  pmt_test_gate_wait_open (&data.waiting);
 
   pmt_task_cancel (task);
 
@@ -1656,7 +1590,7 @@ test_cancel_pending (void)
   pmt_task_cancel (done);
   g_assert_true (g_cancellable_is_cancelled (pmt_task_get_cancellable (done)));
 
-  gate_clear (&data.waiting);
+  pmt_test_gate_clear (&data.waiting);
 }
 
 static void
@@ -1667,7 +1601,7 @@ test_cancel_finished (void)
   gint64 value = 8;
 
   task = pmt_task_new (return_int_func, &value, NULL);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &n_completed);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
   pmt_task_run (task);
   pmt_task_cancel (task);
 
@@ -1679,12 +1613,12 @@ test_cancel_finished (void)
 
 typedef struct
 {
-  GMutex   mutex;
-  GCond    cond;
-  gboolean cancelled;
-  Gate     started;
-  Gate     release;
-  gint     n_callback;
+  GMutex      mutex;
+  GCond       cond;
+  gboolean    cancelled;
+  PmtTestGate started;
+  PmtTestGate release;
+  gint        n_callback;
 } BlockData;
 
 static void
@@ -1693,10 +1627,7 @@ block_cancelled_cb (GCancellable *cancellable,
 {
   BlockData *data = user_data;
 
-  g_mutex_lock (&data->mutex);
-  data->cancelled = TRUE;
-  g_cond_broadcast (&data->cond);
-  g_mutex_unlock (&data->mutex);
+  pmt_test_set_flag (&data->mutex, &data->cond, &data->cancelled);
 }
 
 /* Blocks until its task is cancelled, then reports it. */
@@ -1711,7 +1642,7 @@ honour_cancel_func (PmtTask  *task,
   gulong id;
 
   id = g_cancellable_connect (cancellable, G_CALLBACK (block_cancelled_cb), data, NULL);
-  gate_open (&data->started);
+  pmt_test_gate_open (&data->started);
 
   g_mutex_lock (&data->mutex);
   while (!data->cancelled)
@@ -1732,8 +1663,8 @@ block_data_init (BlockData *data)
   memset (data, 0, sizeof *data);
   g_mutex_init (&data->mutex);
   g_cond_init (&data->cond);
-  gate_init (&data->started);
-  gate_init (&data->release);
+  pmt_test_gate_init (&data->started);
+  pmt_test_gate_init (&data->release);
 }
 
 static void
@@ -1741,8 +1672,8 @@ block_data_clear (BlockData *data)
 {
   g_mutex_clear (&data->mutex);
   g_cond_clear (&data->cond);
-  gate_clear (&data->started);
-  gate_clear (&data->release);
+  pmt_test_gate_clear (&data->started);
+  pmt_test_gate_clear (&data->release);
 }
 
 static void
@@ -1756,9 +1687,9 @@ test_cancel_running (void)
   block_data_init (&data);
   task = pmt_task_new (honour_cancel_func, &data, NULL);
   pmt_task_set_callback (task, count_callback, &data.n_callback, NULL);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &n_completed);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   pmt_task_cancel (task);
   /* A running task is not ended by cancel itself... */
@@ -1788,7 +1719,7 @@ fd_cancel_func (PmtTask  *task,
   GError *error = NULL;
 
   g_assert_true (g_cancellable_make_pollfd (cancellable, &pollfd));
-  gate_open (&data->started);
+  pmt_test_gate_open (&data->started);
   g_assert_cmpint (g_poll (&pollfd, 1, SAFETY_TIMEOUT_USEC / 1000), ==, 1);
   g_cancellable_release_fd (cancellable);
 
@@ -1806,7 +1737,7 @@ test_cancel_running_pollfd (void)
   block_data_init (&data);
   task = pmt_task_new (fd_cancel_func, &data, NULL);
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   pmt_task_cancel (task);
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
@@ -1824,8 +1755,8 @@ ignore_cancel_func (PmtTask  *task,
 {
   BlockData *data = user_data;
 
-  gate_open (&data->started);
-  gate_wait (&data->release);
+  pmt_test_gate_open (&data->started);
+  pmt_test_gate_wait_open (&data->release);
   pmt_task_return_int (task, 21);
 }
 
@@ -1839,14 +1770,14 @@ test_cancel_running_ignored (void)
   block_data_init (&data);
   task = pmt_task_new (ignore_cancel_func, &data, NULL);
   runner = run_in_thread (task);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   pmt_task_cancel (task);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_RUNNING);
   g_assert_false (pmt_task_wait (task, 0));
   g_assert_true (g_cancellable_is_cancelled (pmt_task_get_cancellable (task)));
 
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
   g_thread_join (runner);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
@@ -1940,7 +1871,7 @@ n_waiting_notify_cb (PmtLimiter *limiter,
                      gpointer    user_data)
 {
   if (pmt_limiter_get_n_waiting (limiter) > 0)
-    gate_open (user_data);
+    pmt_test_gate_open (user_data);
 }
 
 static void
@@ -1950,11 +1881,11 @@ test_limiter_blocks (void)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(GError) error = NULL;
   LimiterData data = { .limiter = limiter };
-  Gate waiting;
+  PmtTestGate waiting;
   GThread *runner;
   gulong handler;
 
-  gate_init (&waiting);
+  pmt_test_gate_init (&waiting);
   handler = g_signal_connect (limiter, "notify::n-waiting", G_CALLBACK (n_waiting_notify_cb),
                               &waiting);
   g_assert_true (pmt_limiter_acquire (limiter, 0, NULL, &error));
@@ -1963,7 +1894,7 @@ test_limiter_blocks (void)
   task = pmt_task_new (limiter_func, &data, NULL);
   pmt_task_set_limiter (task, limiter);
   runner = run_in_thread (task);
-  gate_wait (&waiting);
+  pmt_test_gate_wait_open (&waiting);
 
   /* The runner waits for the limiter: the function has not run. */
   g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 1);
@@ -1981,7 +1912,7 @@ test_limiter_blocks (void)
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 1);
   g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
 
-  gate_clear (&waiting);
+  pmt_test_gate_clear (&waiting);
 }
 
 static void
@@ -1990,21 +1921,21 @@ test_limiter_cancel_while_waiting (void)
   g_autoptr(PmtLimiter) limiter = pmt_limiter_new (1);
   g_autoptr(PmtTask) task = NULL;
   LimiterData data = { .limiter = limiter };
-  Gate waiting;
+  PmtTestGate waiting;
   GThread *runner;
   gulong handler;
   gint n_completed = 0;
 
-  gate_init (&waiting);
+  pmt_test_gate_init (&waiting);
   handler = g_signal_connect (limiter, "notify::n-waiting", G_CALLBACK (n_waiting_notify_cb),
                               &waiting);
   g_assert_true (pmt_limiter_try_acquire (limiter));
 
   task = pmt_task_new (limiter_func, &data, NULL);
   pmt_task_set_limiter (task, limiter);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &n_completed);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
   runner = run_in_thread (task);
-  gate_wait (&waiting);
+  pmt_test_gate_wait_open (&waiting);
 
   pmt_task_cancel (task);
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
@@ -2021,7 +1952,7 @@ test_limiter_cancel_while_waiting (void)
   pmt_limiter_release (limiter);
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 1);
 
-  gate_clear (&waiting);
+  pmt_test_gate_clear (&waiting);
 }
 
 /* Properties {{{1 */
@@ -2036,12 +1967,12 @@ test_property_task_data (void)
   task = pmt_task_new (empty_func, NULL, NULL);
   g_assert_null (pmt_task_get_task_data (task));
 
-  pmt_task_set_task_data (task, &n_first, count_notify);
+  pmt_task_set_task_data (task, &n_first, pmt_test_count_notify);
   g_assert_true (pmt_task_get_task_data (task) == &n_first);
   g_object_get (task, "task-data", &data, NULL);
   g_assert_true (data == &n_first);
 
-  pmt_task_set_task_data (task, &n_second, count_notify);
+  pmt_task_set_task_data (task, &n_second, pmt_test_count_notify);
   g_assert_cmpint (n_first, ==, 1);
   g_assert_cmpint (n_second, ==, 0);
   g_assert_true (pmt_task_get_task_data (task) == &n_second);
@@ -2180,12 +2111,12 @@ test_property_main_context (void)
 
 typedef struct
 {
-  Gate       started;
-  Gate       release;
-  GThread   *thread;
-  PmtWorker *worker_inside;
-  GThread   *completed_thread;
-  gint       n_completed;
+  PmtTestGate started;
+  PmtTestGate release;
+  GThread    *thread;
+  PmtWorker  *worker_inside;
+  GThread    *completed_thread;
+  gint        n_completed;
 } WorkerData;
 
 static void
@@ -2196,8 +2127,8 @@ worker_func (PmtTask  *task,
 
   data->thread = g_thread_self ();
   data->worker_inside = pmt_task_get_worker (task);
-  gate_open (&data->started);
-  gate_wait (&data->release);
+  pmt_test_gate_open (&data->started);
+  pmt_test_gate_wait_open (&data->release);
 }
 
 static void
@@ -2222,8 +2153,8 @@ test_property_worker (void)
   WorkerData data = { 0 };
   gint n_ran = 0;
 
-  gate_init (&data.started);
-  gate_init (&data.release);
+  pmt_test_gate_init (&data.started);
+  pmt_test_gate_init (&data.release);
 
   alone = pmt_task_new (empty_func, NULL, NULL);
   pmt_task_run (alone);
@@ -2231,14 +2162,14 @@ test_property_worker (void)
 
   first = pmt_task_new (worker_func, &data, NULL);
   g_signal_connect (first, "completed", G_CALLBACK (worker_completed_cb), &data);
-  second = pmt_task_new (mark_ran_func, &n_ran, NULL);
+  second = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
   g_assert_null (pmt_task_get_worker (first));
 
   g_assert_true (pmt_worker_push (worker, first, &error));
   g_assert_no_error (error);
   g_assert_true (pmt_worker_push (worker, second, &error));
   g_assert_no_error (error);
-  gate_wait (&data.started);
+  pmt_test_gate_wait_open (&data.started);
 
   /* The worker is busy with the first task: the second is queued. */
   g_assert_cmpint (pmt_task_get_state (first), ==, PMT_TASK_STATE_RUNNING);
@@ -2252,7 +2183,7 @@ test_property_worker (void)
   g_test_assert_expected_messages ();
   g_assert_cmpint (pmt_task_get_priority (second), ==, G_PRIORITY_DEFAULT);
 
-  gate_open (&data.release);
+  pmt_test_gate_open (&data.release);
   g_assert_true (pmt_task_wait (second, SAFETY_TIMEOUT_USEC));
   g_assert_true (pmt_task_wait (first, 0));
 
@@ -2265,11 +2196,10 @@ test_property_worker (void)
   g_object_get (first, "worker", &property, NULL);
   g_assert_true (property == worker);
 
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
 
-  gate_clear (&data.started);
-  gate_clear (&data.release);
+  pmt_test_gate_clear (&data.started);
+  pmt_test_gate_clear (&data.release);
 }
 
 /* Programming errors {{{1 */
@@ -2280,8 +2210,8 @@ test_misuse_run_twice (void)
   g_autoptr(PmtTask) task = NULL;
   gint n_ran = 0, n_completed = 0;
 
-  task = pmt_task_new (mark_ran_func, &n_ran, NULL);
-  g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &n_completed);
+  task = pmt_task_new (pmt_test_count_func, &n_ran, NULL);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
   pmt_task_run (task);
 
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*already run*");
@@ -2530,7 +2460,8 @@ producer_thread (gpointer user_data)
       PmtTask *task = pmt_task_new (stress_func, GUINT_TO_POINTER (key), NULL);
 
       pmt_task_set_task_data (task, GUINT_TO_POINTER (key), NULL);
-      g_signal_connect (task, "completed", G_CALLBACK (completed_count_cb), &stress->n_completed);
+      g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb),
+                        &stress->n_completed);
       stress->ids[producer->index][i] = pmt_task_get_id (task);
 
       /* Waiters may start waiting before the task runs. */

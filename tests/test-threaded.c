@@ -7,9 +7,11 @@
 
 #include <string.h>
 
+#include "pmt-test-utils.h"
+
 /* A bound on every wait that should end at once, so that a broken
  * Threaded fails the test instead of hanging it. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 
 /* What the wrapped function sees and does.  Each call records, as it
  * enters: its task-data, its thread and the pool of its worker; it then
@@ -78,10 +80,7 @@ probe_clear (Probe *probe)
 static void
 probe_open (Probe *probe)
 {
-  g_mutex_lock (&probe->mutex);
-  probe->open = TRUE;
-  g_cond_broadcast (&probe->cond);
-  g_mutex_unlock (&probe->mutex);
+  pmt_test_set_flag (&probe->mutex, &probe->cond, &probe->open);
 }
 
 static void
@@ -99,28 +98,13 @@ static void
 probe_wait_started (Probe *probe,
                     guint  n)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&probe->mutex);
-  while (probe->n_started < n)
-    {
-      if (!g_cond_wait_until (&probe->cond, &probe->mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (probe->n_started, ==, n);
-  g_mutex_unlock (&probe->mutex);
+  pmt_test_assert_uint_reaches (&probe->mutex, &probe->cond, &probe->n_started, n);
 }
 
 static guint
 probe_get_n_started (Probe *probe)
 {
-  guint n;
-
-  g_mutex_lock (&probe->mutex);
-  n = probe->n_started;
-  g_mutex_unlock (&probe->mutex);
-
-  return n;
+  return pmt_test_read_uint (&probe->mutex, &probe->n_started);
 }
 
 static void
@@ -184,10 +168,7 @@ probe_user_data_notify (gpointer user_data)
 {
   Probe *probe = user_data;
 
-  g_mutex_lock (&probe->mutex);
-  probe->n_user_data_notifies++;
-  g_cond_broadcast (&probe->cond);
-  g_mutex_unlock (&probe->mutex);
+  pmt_test_increment_uint (&probe->mutex, &probe->cond, &probe->n_user_data_notifies);
 }
 
 static void
@@ -222,32 +203,14 @@ probe_wait_counter (Probe *probe,
                     guint *counter,
                     guint  n)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  guint value;
-
-  g_mutex_lock (&probe->mutex);
-  while (*counter < n)
-    {
-      if (!g_cond_wait_until (&probe->cond, &probe->mutex, end_time))
-        break;
-    }
-  value = *counter;
-  g_mutex_unlock (&probe->mutex);
-
-  return value;
+  return pmt_test_wait_uint (&probe->mutex, &probe->cond, counter, n, SAFETY_TIMEOUT_USEC);
 }
 
 static guint
 probe_read_counter (Probe *probe,
                     guint *counter)
 {
-  guint value;
-
-  g_mutex_lock (&probe->mutex);
-  value = *counter;
-  g_mutex_unlock (&probe->mutex);
-
-  return value;
+  return pmt_test_read_uint (&probe->mutex, counter);
 }
 
 /* ------------------------------------------------------------------ */
@@ -350,33 +313,6 @@ assert_worker_thread_exits (PmtWorker *worker)
   g_assert_false (pmt_worker_is_running (worker));
 }
 
-static void
-assert_task_succeeded (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_no_error (pmt_task_get_error (task));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-}
-
-static void
-assert_task_cancelled (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_CANCELLED);
-  g_assert_error (pmt_task_get_error (task), G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
-
-static gint64
-get_int_result (PmtTask *task)
-{
-  const GValue *result = pmt_task_get_result (task);
-
-  g_assert_nonnull (result);
-  g_assert_true (G_VALUE_HOLDS_INT64 (result));
-
-  return g_value_get_int64 (result);
-}
-
 static PmtTask *
 call_ok (PmtThreaded *threaded,
          guint        index)
@@ -395,8 +331,7 @@ call_ok (PmtThreaded *threaded,
 static void
 stop_and_join (PmtWorker *worker)
 {
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
 }
 
@@ -450,31 +385,14 @@ static guint
 caller_wait_returned (Caller *caller,
                       guint   n)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  guint n_returned;
-
-  g_mutex_lock (&caller->mutex);
-  while (caller->n_returned < n)
-    {
-      if (!g_cond_wait_until (&caller->cond, &caller->mutex, end_time))
-        break;
-    }
-  n_returned = caller->n_returned;
-  g_mutex_unlock (&caller->mutex);
-
-  return n_returned;
+  return pmt_test_wait_uint (&caller->mutex, &caller->cond, &caller->n_returned, n,
+                             SAFETY_TIMEOUT_USEC);
 }
 
 static guint
 caller_get_n_returned (Caller *caller)
 {
-  guint n_returned;
-
-  g_mutex_lock (&caller->mutex);
-  n_returned = caller->n_returned;
-  g_mutex_unlock (&caller->mutex);
-
-  return n_returned;
+  return pmt_test_read_uint (&caller->mutex, &caller->n_returned);
 }
 
 static void
@@ -525,10 +443,10 @@ test_thread_new_worker_per_call (void)
   g_assert_cmpstr (pmt_worker_get_name (first_worker), !=, pmt_worker_get_name (second_worker));
 
   probe_open (&probe);
-  assert_task_succeeded (first);
-  assert_task_succeeded (second);
-  g_assert_cmpint (get_int_result (first), ==, 1001);
-  g_assert_cmpint (get_int_result (second), ==, 1002);
+  pmt_test_assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (second);
+  g_assert_cmpint (pmt_test_task_get_int (first), ==, 1001);
+  g_assert_cmpint (pmt_test_task_get_int (second), ==, 1002);
 
   /* Each thread ends after its task, without being stopped. */
   assert_worker_thread_exits (first_worker);
@@ -572,7 +490,7 @@ test_thread_data_notifies (void)
   g_assert_true (task_data == &items[0]);
   probe_wait_started (&probe, 1);
   probe_give_tokens (&probe, 1);
-  assert_task_succeeded (early);
+  pmt_test_assert_task_succeeded (early);
   assert_worker_thread_exits (pmt_task_get_worker (early));
   g_assert_cmpuint (probe_read_counter (&probe, &probe.n_user_data_notifies), ==, 0);
   g_assert_cmpuint (probe_read_counter (&probe, &probe.n_call_data_notifies), ==, 0);
@@ -595,8 +513,8 @@ test_thread_data_notifies (void)
   g_assert_cmpuint (probe_read_counter (&probe, &probe.n_user_data_notifies), ==, 0);
 
   probe_open (&probe);
-  assert_task_succeeded (first);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (second);
   assert_worker_thread_exits (pmt_task_get_worker (first));
   assert_worker_thread_exits (pmt_task_get_worker (second));
 
@@ -652,7 +570,7 @@ test_daemon_same_thread_in_order (void)
   probe_open (&probe);
   for (guint i = 0; i < tasks->len; i++)
     {
-      assert_task_succeeded (tasks->pdata[i]);
+      pmt_test_assert_task_succeeded (tasks->pdata[i]);
       g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
     }
 
@@ -669,7 +587,7 @@ test_daemon_same_thread_in_order (void)
 
   /* Still the same worker for the next call. */
   g_ptr_array_add (tasks, call_ok (threaded, N_DAEMON_CALLS));
-  assert_task_succeeded (tasks->pdata[N_DAEMON_CALLS]);
+  pmt_test_assert_task_succeeded (tasks->pdata[N_DAEMON_CALLS]);
   g_assert_true (pmt_task_get_worker (tasks->pdata[N_DAEMON_CALLS]) == worker);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, N_DAEMON_CALLS + 1);
 
@@ -702,13 +620,13 @@ test_daemon_respawn_after_kill (void)
   pmt_worker_kill (old_worker);
   g_assert_true (pmt_worker_join (old_worker, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_worker_get_state (old_worker), ==, PMT_WORKER_STATE_STOPPED);
-  assert_task_cancelled (running);
-  assert_task_cancelled (queued);
+  pmt_test_assert_task_cancelled (running);
+  pmt_test_assert_task_cancelled (queued);
 
   probe_open (&probe);
   after = call_ok (threaded, 2);
-  assert_task_succeeded (after);
-  g_assert_cmpint (get_int_result (after), ==, 1002);
+  pmt_test_assert_task_succeeded (after);
+  g_assert_cmpint (pmt_test_task_get_int (after), ==, 1002);
 
   new_worker = pmt_threaded_dup_worker (threaded);
   g_assert_nonnull (new_worker);
@@ -746,12 +664,12 @@ test_daemon_respawn_after_stop (void)
   probe_open (&probe);
   g_assert_true (pmt_worker_join (old_worker, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_worker_get_state (old_worker), ==, PMT_WORKER_STATE_STOPPED);
-  assert_task_succeeded (running);
+  pmt_test_assert_task_succeeded (running);
   g_assert_true (pmt_task_get_worker (running) == old_worker);
 
   after = call_ok (threaded, 1);
-  assert_task_succeeded (after);
-  g_assert_cmpint (get_int_result (after), ==, 1001);
+  pmt_test_assert_task_succeeded (after);
+  g_assert_cmpint (pmt_test_task_get_int (after), ==, 1001);
 
   new_worker = pmt_threaded_dup_worker (threaded);
   g_assert_nonnull (new_worker);
@@ -784,7 +702,7 @@ test_daemon_worker_idle_timeout (void)
   g_assert_cmpint (idle_timeout, ==, 0);
 
   first = call_ok (threaded, 0);
-  assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (first);
   worker = pmt_threaded_dup_worker (threaded);
   g_assert_nonnull (worker);
   g_assert_cmpint (pmt_worker_get_idle_timeout (worker), ==, 0);
@@ -792,7 +710,7 @@ test_daemon_worker_idle_timeout (void)
   /* Its thread ends once idle, but the worker stays the daemon. */
   assert_worker_thread_exits (worker);
   second = call_ok (threaded, 1);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (second);
   worker_after = pmt_threaded_dup_worker (threaded);
   g_assert_true (worker_after == worker);
   g_assert_true (pmt_task_get_worker (second) == worker);
@@ -837,7 +755,7 @@ test_daemon_shared_worker (void)
 
   for (guint i = 0; i < tasks->len; i++)
     {
-      assert_task_succeeded (tasks->pdata[i]);
+      pmt_test_assert_task_succeeded (tasks->pdata[i]);
       g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
     }
 
@@ -895,7 +813,7 @@ test_pool_private (void)
 
   probe_open (&probe);
   for (guint i = 0; i < tasks->len; i++)
-    assert_task_succeeded (tasks->pdata[i]);
+    pmt_test_assert_task_succeeded (tasks->pdata[i]);
 
   g_mutex_lock (&probe.mutex);
   g_assert_cmpuint (probe.n_started, ==, N_POOL_CALLS);
@@ -929,7 +847,7 @@ test_pool_private_remade (void)
   g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 1, NULL);
 
   first = call_ok (threaded, 0);
-  assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (first);
   first_pool = pmt_threaded_dup_pool (threaded);
   g_assert_nonnull (first_pool);
 
@@ -937,7 +855,7 @@ test_pool_private_remade (void)
   g_assert_cmpint (pmt_pool_get_state (first_pool), ==, PMT_POOL_STATE_STOPPED);
 
   second = call_ok (threaded, 1);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (second);
   second_pool = pmt_threaded_dup_pool (threaded);
   g_assert_nonnull (second_pool);
   g_assert_true (second_pool != first_pool);
@@ -976,7 +894,7 @@ test_pool_creation_properties (void)
   g_assert_cmpuint (min_workers, ==, 1);
 
   task = call_ok (threaded, 0);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
 
   pool = pmt_threaded_dup_pool (threaded);
   g_assert_nonnull (pool);
@@ -1044,8 +962,8 @@ test_pool_name_shared (void)
   g_mutex_unlock (&probe.mutex);
 
   probe_open (&probe);
-  assert_task_succeeded (first_task);
-  assert_task_succeeded (second_task);
+  pmt_test_assert_task_succeeded (first_task);
+  pmt_test_assert_task_succeeded (second_task);
 
   /* A named pool outlives its Threaded: it is the registry's. */
   g_clear_object (&first);
@@ -1092,7 +1010,7 @@ test_pool_given (void)
   accepted = pmt_threaded_call (threaded, &items[0], item_notify, &error);
   g_assert_no_error (error);
   g_assert_nonnull (accepted);
-  assert_task_succeeded (accepted);
+  pmt_test_assert_task_succeeded (accepted);
   g_mutex_lock (&probe.mutex);
   g_assert_true (probe.pools->pdata[0] == pool);
   g_mutex_unlock (&probe.mutex);
@@ -1163,9 +1081,9 @@ test_priority (void)
     g_assert_cmpint (pmt_task_get_priority (tasks->pdata[i]), ==, (i == 2 || i == 3) ? -5 : 5);
 
   probe_open (&gate);
-  assert_task_succeeded (holder);
+  pmt_test_assert_task_succeeded (holder);
   for (guint i = 0; i < tasks->len; i++)
-    assert_task_succeeded (tasks->pdata[i]);
+    pmt_test_assert_task_succeeded (tasks->pdata[i]);
 
   g_mutex_lock (&probe.mutex);
   g_assert_cmpuint (probe.data->len, ==, G_N_ELEMENTS (expected));
@@ -1235,10 +1153,7 @@ callback_probe_notify (gpointer user_data)
 {
   CallbackProbe *cb = user_data;
 
-  g_mutex_lock (&cb->mutex);
-  cb->n_notifies++;
-  g_cond_broadcast (&cb->cond);
-  g_mutex_unlock (&cb->mutex);
+  pmt_test_increment_uint (&cb->mutex, &cb->cond, &cb->n_notifies);
 }
 
 static void
@@ -1246,16 +1161,7 @@ callback_probe_wait (CallbackProbe *cb,
                      guint         *counter,
                      guint          n)
 {
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&cb->mutex);
-  while (*counter < n)
-    {
-      if (!g_cond_wait_until (&cb->cond, &cb->mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (*counter, ==, n);
-  g_mutex_unlock (&cb->mutex);
+  pmt_test_assert_uint_reaches (&cb->mutex, &cb->cond, counter, n);
 }
 
 static void
@@ -1280,7 +1186,7 @@ test_store_result_false (void)
 
   discarded = call_ok (threaded, 7);
   g_assert_false (pmt_task_get_store_result (discarded));
-  assert_task_succeeded (discarded);
+  pmt_test_assert_task_succeeded (discarded);
   g_assert_null (pmt_task_get_result (discarded));
 
   /* The callback still saw it. */
@@ -1294,8 +1200,8 @@ test_store_result_false (void)
   g_object_set (threaded, "store-result", TRUE, NULL);
   kept = call_ok (threaded, 8);
   g_assert_true (pmt_task_get_store_result (kept));
-  assert_task_succeeded (kept);
-  g_assert_cmpint (get_int_result (kept), ==, 1008);
+  pmt_test_assert_task_succeeded (kept);
+  g_assert_cmpint (pmt_test_task_get_int (kept), ==, 1008);
 
   assert_worker_thread_exits (pmt_task_get_worker (discarded));
   assert_worker_thread_exits (pmt_task_get_worker (kept));
@@ -1337,13 +1243,10 @@ test_callback_before_waiters (void)
   g_assert_true (probe.threads->pdata[0] == cb.thread);
   g_mutex_unlock (&probe.mutex);
 
-  g_mutex_lock (&cb.mutex);
-  cb.open = TRUE;
-  g_cond_broadcast (&cb.cond);
-  g_mutex_unlock (&cb.mutex);
+  pmt_test_set_flag (&cb.mutex, &cb.cond, &cb.open);
 
-  assert_task_succeeded (task);
-  g_assert_cmpint (get_int_result (task), ==, 1003);
+  pmt_test_assert_task_succeeded (task);
+  g_assert_cmpint (pmt_test_task_get_int (task), ==, 1003);
   assert_worker_thread_exits (pmt_task_get_worker (task));
 
   /* The callback's data goes once neither the Threaded nor a task needs
@@ -1383,13 +1286,6 @@ completed_cb (PmtTask  *task,
   record->owner = g_main_context_is_owner (record->context);
 }
 
-static gboolean
-set_flag_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 static void
 test_main_context (void)
 {
@@ -1398,8 +1294,6 @@ test_main_context (void)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(GMainContext) threaded_context = NULL;
   CompletedRecord record = { 0, NULL, FALSE, context };
-  gboolean timed_out = FALSE;
-  GSource *timeout;
   Probe probe;
 
   probe_init (&probe, TRUE);
@@ -1415,16 +1309,10 @@ test_main_context (void)
   /* Nobody iterates the context yet: the waiters wake, completed waits
    * for the context. */
   g_signal_connect (task, "completed", G_CALLBACK (completed_cb), &record);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   g_assert_cmpuint (record.n_completed, ==, 0);
 
-  timeout = g_timeout_source_new ((guint) (SAFETY_TIMEOUT_USEC / 1000));
-  g_source_set_callback (timeout, set_flag_cb, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (record.n_completed == 0 && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
+  pmt_test_iterate_until_uint (context, &record.n_completed, 1);
 
   g_assert_cmpuint (record.n_completed, ==, 1);
   g_assert_true (record.thread == g_thread_self ());
@@ -1495,7 +1383,7 @@ test_limiter_non_blocking (void)
     }
 
   for (guint i = 0; i < N_LIMITED_CALLS; i++)
-    assert_task_succeeded (caller.tasks->pdata[i]);
+    pmt_test_assert_task_succeeded (caller.tasks->pdata[i]);
 
   g_mutex_lock (&probe.mutex);
   g_assert_cmpuint (probe.n_started, ==, N_LIMITED_CALLS);
@@ -1555,7 +1443,7 @@ test_limiter_blocking (void)
   probe_give_tokens (&probe, LIMIT);
 
   for (guint i = 0; i < N_LIMITED_CALLS; i++)
-    assert_task_succeeded (caller.tasks->pdata[i]);
+    pmt_test_assert_task_succeeded (caller.tasks->pdata[i]);
 
   g_mutex_lock (&probe.mutex);
   g_assert_cmpuint (probe.max_inside, ==, LIMIT);
@@ -1606,14 +1494,14 @@ test_limiter_blocking_released (void)
 
   /* Cancelled before it runs, a task gives its hold back. */
   pmt_task_cancel (cancelled);
-  assert_task_cancelled (cancelled);
+  pmt_test_assert_task_cancelled (cancelled);
   g_assert_true (wait_property (limiter, "available", 1));
 
   /* A failing task gives its hold back too. */
   failing = call_ok (threaded, 2);
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
   probe_open (&probe);
-  assert_task_succeeded (running);
+  pmt_test_assert_task_succeeded (running);
   g_assert_true (pmt_task_wait (failing, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_task_get_state (failing), ==, PMT_TASK_STATE_FAILED);
   g_assert_error (pmt_task_get_error (failing), G_IO_ERROR, G_IO_ERROR_FAILED);

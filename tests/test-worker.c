@@ -5,6 +5,8 @@
 
 #include <pmt.h>
 
+#include "pmt-test-utils.h"
+
 #include <string.h>
 
 #ifdef __linux__
@@ -13,140 +15,7 @@
 
 /* A bound on every wait that should end at once, so that a broken worker
  * fails the test instead of hanging it. */
-#define SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
-
-/* A gate: a task function signals that it started, then blocks until the
- * test opens the gate (or, for cancellable_blocking_func(), until its
- * cancellable is triggered). */
-typedef struct
-{
-  GMutex mutex;
-  GCond cond;
-  guint n_started;
-  gboolean open;
-  gboolean cancelled;
-} Gate;
-
-static void
-gate_init (Gate *gate)
-{
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->n_started = 0;
-  gate->open = FALSE;
-  gate->cancelled = FALSE;
-}
-
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Waits until @n tasks entered the gate. */
-static void
-gate_wait_started (Gate  *gate,
-                   guint  n)
-{
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-
-  g_mutex_lock (&gate->mutex);
-  while (gate->n_started < n)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (gate->n_started, ==, n);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-blocking_func (PmtTask  *task,
-               gpointer  user_data)
-{
-  Gate *gate = user_data;
-
-  g_mutex_lock (&gate->mutex);
-  gate->n_started++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-gate_cancelled_cb (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  Gate *gate = user_data;
-
-  g_mutex_lock (&gate->mutex);
-  gate->cancelled = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
-}
-
-/* Blocks like blocking_func(), but honours the task's cancellable: it
- * reports G_IO_ERROR_CANCELLED when that is triggered. */
-static void
-cancellable_blocking_func (PmtTask  *task,
-                           gpointer  user_data)
-{
-  Gate *gate = user_data;
-  GCancellable *cancellable = pmt_task_get_cancellable (task);
-  GError *error = NULL;
-  gulong handler_id;
-
-  handler_id = g_cancellable_connect (cancellable, G_CALLBACK (gate_cancelled_cb), gate, NULL);
-
-  g_mutex_lock (&gate->mutex);
-  gate->n_started++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open && !gate->cancelled)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-
-  g_cancellable_disconnect (cancellable, handler_id);
-
-  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-    pmt_task_return_error (task, error);
-}
-
-static void
-count_run_func (PmtTask  *task,
-                gpointer  user_data)
-{
-  gint *n_runs = user_data;
-
-  if (n_runs != NULL)
-    g_atomic_int_inc (n_runs);
-}
-
-static void
-count_completed_cb (PmtTask  *task,
-                    gpointer  user_data)
-{
-  gint *n_completed = user_data;
-
-  g_atomic_int_inc (n_completed);
-}
-
-static void
-return_index_func (PmtTask  *task,
-                   gpointer  user_data)
-{
-  pmt_task_return_int (task, GPOINTER_TO_UINT (user_data));
-}
+#define SAFETY_TIMEOUT_USEC PMT_TEST_SAFETY_TIMEOUT_USEC
 
 static void
 return_thread_func (PmtTask  *task,
@@ -156,26 +25,9 @@ return_thread_func (PmtTask  *task,
 }
 
 static void
-assert_task_succeeded (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_no_error (pmt_task_get_error (task));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-}
-
-static void
-assert_task_cancelled (PmtTask *task)
-{
-  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
-  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_CANCELLED);
-  g_assert_error (pmt_task_get_error (task), G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
-
-static void
 stop_and_join (PmtWorker *worker)
 {
-  pmt_worker_stop (worker);
-  g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
+  pmt_test_worker_stop_and_join (worker);
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
   g_assert_false (pmt_worker_is_running (worker));
 }
@@ -196,10 +48,7 @@ running_notify_cb (GObject    *object,
 {
   RunningWatch *watch = user_data;
 
-  g_mutex_lock (&watch->mutex);
-  watch->n_notifies++;
-  g_cond_broadcast (&watch->cond);
-  g_mutex_unlock (&watch->mutex);
+  pmt_test_increment_uint (&watch->mutex, &watch->cond, &watch->n_notifies);
 }
 
 /* Waits until @worker has no thread and its handler has seen at least
@@ -243,7 +92,7 @@ test_push_runs_in_worker_thread (void)
   g_assert_true (pmt_worker_push (worker, first, &error));
   g_assert_no_error (error);
   g_assert_true (pmt_worker_is_running (worker));
-  assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (first);
 
   /* Not the caller's thread. */
   g_assert_nonnull (pmt_task_get_result_pointer (first));
@@ -256,7 +105,7 @@ test_push_runs_in_worker_thread (void)
   /* With no idle timeout, the same thread runs the next task. */
   g_assert_true (pmt_worker_push (worker, second, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (second);
   g_assert_true (pmt_task_get_result_pointer (second) == pmt_task_get_result_pointer (first));
 
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 2);
@@ -296,18 +145,18 @@ test_push_fifo (void)
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GError) error = NULL;
   Record record;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   g_mutex_init (&record.mutex);
   record.order = g_array_new (FALSE, FALSE, sizeof (guint));
   record.threads = g_ptr_array_new ();
 
   /* Hold the thread so that every task below really waits in the queue. */
-  blocker = pmt_task_new (blocking_func, &gate, NULL);
+  blocker = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   g_assert_true (pmt_worker_push (worker, blocker, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   for (guint i = 0; i < N_FIFO_TASKS; i++)
     {
@@ -320,11 +169,11 @@ test_push_fifo (void)
       g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_QUEUED);
     }
 
-  gate_open (&gate);
-  assert_task_succeeded (blocker);
+  pmt_test_gate_open (&gate);
+  pmt_test_assert_task_succeeded (blocker);
   for (guint i = 0; i < tasks->len; i++)
     {
-      assert_task_succeeded (tasks->pdata[i]);
+      pmt_test_assert_task_succeeded (tasks->pdata[i]);
       g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
     }
 
@@ -345,7 +194,7 @@ test_push_fifo (void)
   g_array_unref (record.order);
   g_ptr_array_unref (record.threads);
   g_mutex_clear (&record.mutex);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -376,7 +225,7 @@ test_name_given (void)
   task = pmt_task_new (thread_name_func, NULL, NULL);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   g_assert_cmpstr (pmt_task_get_result_pointer (task), ==, "pmt-t-named");
 #endif
 
@@ -406,7 +255,7 @@ test_name_generated (void)
   task = pmt_task_new (thread_name_func, NULL, NULL);
   g_assert_true (pmt_worker_push (first, task, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   if (strlen (name) <= 15)
     g_assert_cmpstr (pmt_task_get_result_pointer (task), ==, name);
 #endif
@@ -427,9 +276,9 @@ test_state_idle_busy (void)
   PmtWorkerState state;
   gulong handler_id;
   gint priority = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   g_mutex_init (&watch.mutex);
   g_cond_init (&watch.cond);
 
@@ -444,11 +293,11 @@ test_state_idle_busy (void)
   handler_id = g_signal_connect (worker, "notify::running",
                                  G_CALLBACK (running_notify_cb), &watch);
 
-  task = pmt_task_new (blocking_func, &gate, NULL);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   pmt_task_set_priority (task, 7);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_BUSY);
   g_object_get (worker, "state", &state, NULL);
@@ -464,8 +313,8 @@ test_state_idle_busy (void)
   g_assert_cmpint (priority, ==, 7);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_RUNNING);
 
-  gate_open (&gate);
-  assert_task_succeeded (task);
+  pmt_test_gate_open (&gate);
+  pmt_test_assert_task_succeeded (task);
 
   g_assert_true (running_watch_wait_exited (&watch, worker, 2, SAFETY_TIMEOUT_USEC));
   g_signal_handler_disconnect (worker, handler_id);
@@ -487,7 +336,7 @@ test_state_idle_busy (void)
 
   g_mutex_clear (&watch.mutex);
   g_cond_clear (&watch.cond);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -497,14 +346,14 @@ test_state_stopping_stopped (void)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(PmtTask) current = NULL;
   g_autoptr(GError) error = NULL;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
-  task = pmt_task_new (blocking_func, &gate, NULL);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   pmt_worker_stop (worker);
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPING);
@@ -518,7 +367,7 @@ test_state_stopping_stopped (void)
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPING);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_RUNNING);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_worker_join (worker, -1));
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
   g_assert_false (pmt_worker_is_running (worker));
@@ -526,21 +375,21 @@ test_state_stopping_stopped (void)
   g_assert_cmpint (pmt_worker_get_current_priority (worker), ==, 0);
 
   /* The running task was let finish. */
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 1);
 
   /* Joining a stopped worker succeeds at once, again and again. */
   g_assert_true (pmt_worker_join (worker, 0));
   g_assert_true (pmt_worker_join (worker, -1));
 
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
 test_stop_unstarted (void)
 {
   g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-unstarted");
-  g_autoptr(PmtTask) task = pmt_task_new (count_run_func, NULL, NULL);
+  g_autoptr(PmtTask) task = pmt_task_new (pmt_test_count_func, NULL, NULL);
   g_autoptr(GError) error = NULL;
 
   g_assert_false (pmt_worker_join (worker, 0));
@@ -567,20 +416,20 @@ test_push_refused_when_stopping (void)
   g_autoptr(GError) error = NULL;
   gint n_runs = 0;
   gint n_completed = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
-  blocker = pmt_task_new (blocking_func, &gate, NULL);
+  blocker = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   g_assert_true (pmt_worker_push (worker, blocker, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   pmt_worker_stop (worker);
 
   /* Stopping: refused, and the task is left as it was. */
-  refused = pmt_task_new (count_run_func, &n_runs, NULL);
-  g_signal_connect (refused, "completed", G_CALLBACK (count_completed_cb), &n_completed);
+  refused = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
+  g_signal_connect (refused, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
   g_assert_false (pmt_worker_push (worker, refused, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_clear_error (&error);
@@ -588,11 +437,11 @@ test_push_refused_when_stopping (void)
   g_assert_null (pmt_task_get_worker (refused));
   g_assert_false (pmt_task_is_done (refused));
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
 
   /* Stopped: refused too. */
-  late = pmt_task_new (count_run_func, &n_runs, NULL);
+  late = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_false (pmt_worker_push (worker, late, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
   g_clear_error (&error);
@@ -608,14 +457,14 @@ test_push_refused_when_stopping (void)
   /* Untouched means usable: another worker runs it. */
   g_assert_true (pmt_worker_push (other, refused, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (refused);
+  pmt_test_assert_task_succeeded (refused);
   g_assert_true (pmt_task_get_worker (refused) == other);
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
   g_assert_cmpint (g_atomic_int_get (&n_completed), ==, 1);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (other), ==, 1);
 
   stop_and_join (other);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -626,7 +475,7 @@ test_push_cancelled (void)
   g_autoptr(GError) error = NULL;
   gint n_runs = 0;
 
-  task = pmt_task_new (count_run_func, &n_runs, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   pmt_task_cancel (task);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_CANCELLED);
 
@@ -649,16 +498,16 @@ test_push_twice (void)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(GError) error = NULL;
   gint n_runs = 0;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
-  blocker = pmt_task_new (blocking_func, &gate, NULL);
+  blocker = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   g_assert_true (pmt_worker_push (worker, blocker, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
-  task = pmt_task_new (count_run_func, &n_runs, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
 
@@ -674,8 +523,8 @@ test_push_twice (void)
   g_assert_no_error (error);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_QUEUED);
 
-  gate_open (&gate);
-  assert_task_succeeded (task);
+  pmt_test_gate_open (&gate);
+  pmt_test_assert_task_succeeded (task);
 
   /* Finished: refused as well. */
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*submitted already*");
@@ -691,7 +540,7 @@ test_push_twice (void)
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 2);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (other), ==, 0);
 
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static gpointer
@@ -715,7 +564,7 @@ typedef struct
   gint queued_completed[N_QUEUED];
   GThread *waiters[N_QUEUED];
   gint n_runs;
-  Gate gate;
+  PmtTestGate gate;
 } StopFixture;
 
 static void
@@ -726,21 +575,21 @@ stop_fixture_setup (StopFixture *fixture,
   GError *error = NULL;
 
   memset (fixture, 0, sizeof *fixture);
-  gate_init (&fixture->gate);
+  pmt_test_gate_init (&fixture->gate);
   fixture->worker = pmt_worker_new (name);
 
   fixture->running = pmt_task_new (func, &fixture->gate, NULL);
   g_signal_connect (fixture->running, "completed",
-                    G_CALLBACK (count_completed_cb), &fixture->running_completed);
+                    G_CALLBACK (pmt_test_count_completed_cb), &fixture->running_completed);
   g_assert_true (pmt_worker_push (fixture->worker, fixture->running, &error));
   g_assert_no_error (error);
-  gate_wait_started (&fixture->gate, 1);
+  pmt_test_gate_wait_started (&fixture->gate, 1);
 
   for (guint i = 0; i < N_QUEUED; i++)
     {
-      fixture->queued[i] = pmt_task_new (count_run_func, &fixture->n_runs, NULL);
+      fixture->queued[i] = pmt_task_new (pmt_test_count_func, &fixture->n_runs, NULL);
       g_signal_connect (fixture->queued[i], "completed",
-                        G_CALLBACK (count_completed_cb), &fixture->queued_completed[i]);
+                        G_CALLBACK (pmt_test_count_completed_cb), &fixture->queued_completed[i]);
       g_assert_true (pmt_worker_push (fixture->worker, fixture->queued[i], &error));
       g_assert_no_error (error);
       fixture->waiters[i] = g_thread_new ("pmt-t-waiter", waiter_thread, fixture->queued[i]);
@@ -755,7 +604,7 @@ stop_fixture_check_queued_cancelled (StopFixture *fixture)
   for (guint i = 0; i < N_QUEUED; i++)
     {
       g_assert_true (g_thread_join (fixture->waiters[i]));
-      assert_task_cancelled (fixture->queued[i]);
+      pmt_test_assert_task_cancelled (fixture->queued[i]);
       g_assert_cmpint (g_atomic_int_get (&fixture->queued_completed[i]), ==, 1);
     }
   g_assert_cmpint (g_atomic_int_get (&fixture->n_runs), ==, 0);
@@ -770,7 +619,7 @@ stop_fixture_teardown (StopFixture *fixture)
     g_object_unref (fixture->queued[i]);
   g_object_unref (fixture->running);
   g_object_unref (fixture->worker);
-  gate_clear (&fixture->gate);
+  pmt_test_gate_clear (&fixture->gate);
 }
 
 static void
@@ -778,7 +627,7 @@ test_stop_cancels_queued (void)
 {
   StopFixture fixture;
 
-  stop_fixture_setup (&fixture, "pmt-t-stop", blocking_func);
+  stop_fixture_setup (&fixture, "pmt-t-stop", pmt_test_gate_func);
 
   pmt_worker_stop (fixture.worker);
 
@@ -791,12 +640,12 @@ test_stop_cancels_queued (void)
   g_assert_false (g_cancellable_is_cancelled (pmt_task_get_cancellable (fixture.running)));
   g_assert_cmpint (pmt_worker_get_state (fixture.worker), ==, PMT_WORKER_STATE_STOPPING);
 
-  gate_open (&fixture.gate);
+  pmt_test_gate_open (&fixture.gate);
   g_assert_true (pmt_worker_join (fixture.worker, -1));
   g_assert_cmpint (pmt_worker_get_state (fixture.worker), ==, PMT_WORKER_STATE_STOPPED);
   g_assert_false (pmt_worker_is_running (fixture.worker));
 
-  assert_task_succeeded (fixture.running);
+  pmt_test_assert_task_succeeded (fixture.running);
   stop_fixture_check_queued_cancelled (&fixture);
 
   stop_fixture_teardown (&fixture);
@@ -807,7 +656,7 @@ test_kill_cancels_running (void)
 {
   StopFixture fixture;
 
-  stop_fixture_setup (&fixture, "pmt-t-kill", cancellable_blocking_func);
+  stop_fixture_setup (&fixture, "pmt-t-kill", pmt_test_gate_cancellable_func);
 
   /* The gate stays closed: only the cancellable can end the function. */
   pmt_worker_kill (fixture.worker);
@@ -815,7 +664,7 @@ test_kill_cancels_running (void)
   g_assert_cmpint (pmt_worker_get_state (fixture.worker), ==, PMT_WORKER_STATE_STOPPED);
   g_assert_false (pmt_worker_is_running (fixture.worker));
 
-  assert_task_cancelled (fixture.running);
+  pmt_test_assert_task_cancelled (fixture.running);
   g_assert_true (pmt_task_get_worker (fixture.running) == fixture.worker);
   stop_fixture_check_queued_cancelled (&fixture);
 
@@ -827,7 +676,7 @@ test_kill_after_stop (void)
 {
   StopFixture fixture;
 
-  stop_fixture_setup (&fixture, "pmt-t-stopkill", cancellable_blocking_func);
+  stop_fixture_setup (&fixture, "pmt-t-stopkill", pmt_test_gate_cancellable_func);
 
   pmt_worker_stop (fixture.worker);
   g_assert_false (g_cancellable_is_cancelled (pmt_task_get_cancellable (fixture.running)));
@@ -837,7 +686,7 @@ test_kill_after_stop (void)
   pmt_worker_kill (fixture.worker);
   g_assert_true (pmt_worker_join (fixture.worker, SAFETY_TIMEOUT_USEC));
 
-  assert_task_cancelled (fixture.running);
+  pmt_test_assert_task_cancelled (fixture.running);
   stop_fixture_check_queued_cancelled (&fixture);
 
   stop_fixture_teardown (&fixture);
@@ -850,14 +699,14 @@ test_join_timeout (void)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(GError) error = NULL;
   gint64 start;
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
 
-  task = pmt_task_new (blocking_func, &gate, NULL);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  gate_wait_started (&gate, 1);
+  pmt_test_gate_wait_started (&gate, 1);
 
   /* Running, not stopping: a join can only time out. */
   g_assert_false (pmt_worker_join (worker, 0));
@@ -874,11 +723,11 @@ test_join_timeout (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 50 * 1000);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_RUNNING);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_assert_true (pmt_worker_join (worker, -1));
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
 
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -889,10 +738,10 @@ test_join_idle_worker (void)
   g_autoptr(GError) error = NULL;
   gint n_runs = 0;
 
-  task = pmt_task_new (count_run_func, &n_runs, NULL);
+  task = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
 
   /* Idle but not stopped: join does not mean "queue drained". */
   g_assert_false (pmt_worker_join (worker, 0));
@@ -922,7 +771,7 @@ test_join_self (void)
   g_assert_no_error (error);
 
   /* It returns (FALSE) instead of deadlocking. */
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
   g_test_assert_expected_messages ();
 
   result = pmt_task_get_result (task);
@@ -959,10 +808,10 @@ test_idle_timeout_exits (void)
   handler_id = g_signal_connect (worker, "notify::running",
                                  G_CALLBACK (running_notify_cb), &watch);
 
-  first = pmt_task_new (count_run_func, &n_runs, NULL);
+  first = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_true (pmt_worker_push (worker, first, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (first);
 
   /* Started, then exited on its own: two notifications. */
   g_assert_true (running_watch_wait_exited (&watch, worker, 2, SAFETY_TIMEOUT_USEC));
@@ -973,10 +822,10 @@ test_idle_timeout_exits (void)
   g_assert_null (pmt_worker_dup_current_task (worker));
 
   /* Still usable: a push starts a new thread. */
-  second = pmt_task_new (count_run_func, &n_runs, NULL);
+  second = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_true (pmt_worker_push (worker, second, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (second);
   g_assert_true (pmt_task_get_worker (second) == worker);
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 2);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 2);
@@ -1020,7 +869,7 @@ test_idle_timeout_never (void)
   first = pmt_task_new (return_thread_func, NULL, NULL);
   g_assert_true (pmt_worker_push (worker, first, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (first);
+  pmt_test_assert_task_succeeded (first);
 
   /* Ten times the timeout of the test above goes by without an exit. */
   g_assert_false (running_watch_wait_exited (&watch, worker, 2, 200 * 1000));
@@ -1035,7 +884,7 @@ test_idle_timeout_never (void)
   second = pmt_task_new (return_thread_func, NULL, NULL);
   g_assert_true (pmt_worker_push (worker, second, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (second);
+  pmt_test_assert_task_succeeded (second);
   g_assert_true (pmt_task_get_result_pointer (second) == pmt_task_get_result_pointer (first));
 
   stop_and_join (worker);
@@ -1063,7 +912,7 @@ submitter_thread (gpointer data)
   for (guint i = 0; i < N_TASKS_PER_SUBMITTER; i++)
     {
       guint index = submitter->first_index + i;
-      PmtTask *task = pmt_task_new (return_index_func, GUINT_TO_POINTER (index), NULL);
+      PmtTask *task = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (index), NULL);
       GError *error = NULL;
 
       submitter->tasks[i] = task;
@@ -1166,7 +1015,7 @@ racer_thread (gpointer data)
 
   while (racer->refused->len < N_RACE_REFUSED)
     {
-      PmtTask *task = pmt_task_new (count_run_func, &shared->n_runs, NULL);
+      PmtTask *task = pmt_task_new (pmt_test_count_func, &shared->n_runs, NULL);
       GError *error = NULL;
 
       pmt_task_set_task_data (task, g_new0 (gint, 1), g_free);
@@ -1209,7 +1058,7 @@ test_stop_races_with_push (void)
   RaceShared shared = { 0, };
   Racer racers[N_RACERS];
   GThread *threads[N_RACERS];
-  gint64 end_time;
+  guint n_accepted_before_stop;
   guint n_accepted = 0, n_succeeded = 0, n_cancelled = 0;
 
   g_mutex_init (&shared.mutex);
@@ -1225,22 +1074,13 @@ test_stop_races_with_push (void)
     }
 
   /* Stop while the racers are pushing. */
-  end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  g_mutex_lock (&shared.mutex);
-  while (shared.n_accepted < N_RACE_START)
-    {
-      if (!g_cond_wait_until (&shared.cond, &shared.mutex, end_time))
-        break;
-    }
-  g_assert_cmpuint (shared.n_accepted, >=, N_RACE_START);
-  g_mutex_unlock (&shared.mutex);
+  n_accepted_before_stop = pmt_test_wait_uint (&shared.mutex, &shared.cond, &shared.n_accepted,
+                                               N_RACE_START, SAFETY_TIMEOUT_USEC);
+  g_assert_cmpuint (n_accepted_before_stop, >=, N_RACE_START);
 
   pmt_worker_stop (worker);
 
-  g_mutex_lock (&shared.mutex);
-  shared.stopped = TRUE;
-  g_cond_broadcast (&shared.cond);
-  g_mutex_unlock (&shared.mutex);
+  pmt_test_set_flag (&shared.mutex, &shared.cond, &shared.stopped);
 
   for (guint i = 0; i < N_RACERS; i++)
     g_thread_join (threads[i]);
@@ -1297,7 +1137,7 @@ static void
 test_programming_errors (void)
 {
   g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-errors");
-  g_autoptr(PmtTask) task = pmt_task_new (count_run_func, NULL, NULL);
+  g_autoptr(PmtTask) task = pmt_task_new (pmt_test_count_func, NULL, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(PmtTask) current = NULL;
 
@@ -1366,7 +1206,7 @@ test_programming_errors (void)
   /* None of this hurt the worker. */
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
-  assert_task_succeeded (task);
+  pmt_test_assert_task_succeeded (task);
 
   stop_and_join (worker);
 }

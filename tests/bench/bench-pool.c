@@ -23,6 +23,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "pmt-test-utils.h"
+
 #if defined (__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 # include <malloc.h>
 # define HAVE_MALLINFO2 1
@@ -119,68 +121,20 @@ heap_in_use (void)
 #endif
 }
 
-/* A gate holds workers busy: each task or item that enters it says so and
- * blocks until the gate opens. */
-typedef struct
-{
-  GMutex   mutex;
-  GCond    cond;
-  guint    n_entered;
-  gboolean open;
-} Gate;
-
+/* A gate (#PmtTestGate) holds workers busy: each task or item that enters
+ * it says so and blocks until the gate opens.  Waits until @n_entered
+ * workers are held in @gate. */
 static void
-gate_init (Gate *gate)
+gate_wait_entered (PmtTestGate *gate,
+                   guint        n_entered,
+                   const char  *what)
 {
-  g_mutex_init (&gate->mutex);
-  g_cond_init (&gate->cond);
-  gate->n_entered = 0;
-  gate->open = FALSE;
-}
+  guint n = pmt_test_wait_uint (&gate->mutex, &gate->cond, &gate->n_started, n_entered,
+                                START_TIMEOUT);
 
-static void
-gate_clear (Gate *gate)
-{
-  g_mutex_clear (&gate->mutex);
-  g_cond_clear (&gate->cond);
-}
-
-static void
-gate_enter (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->n_entered++;
-  g_cond_broadcast (&gate->cond);
-  while (!gate->open)
-    g_cond_wait (&gate->cond, &gate->mutex);
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-gate_wait_entered (Gate       *gate,
-                   guint       n_entered,
-                   const char *what)
-{
-  gint64 end_time = g_get_monotonic_time () + START_TIMEOUT;
-
-  g_mutex_lock (&gate->mutex);
-  while (gate->n_entered < n_entered)
-    {
-      if (!g_cond_wait_until (&gate->cond, &gate->mutex, end_time))
-        g_error ("%s: only %u of %u workers busy after %d s",
-                 what, gate->n_entered, n_entered,
-                 (int) (START_TIMEOUT / G_TIME_SPAN_SECOND));
-    }
-  g_mutex_unlock (&gate->mutex);
-}
-
-static void
-gate_open (Gate *gate)
-{
-  g_mutex_lock (&gate->mutex);
-  gate->open = TRUE;
-  g_cond_broadcast (&gate->cond);
-  g_mutex_unlock (&gate->mutex);
+  if (n < n_entered)
+    g_error ("%s: only %u of %u workers busy after %d s",
+             what, n, n_entered, (int) (START_TIMEOUT / G_TIME_SPAN_SECOND));
 }
 
 static void
@@ -190,18 +144,11 @@ noop_task (G_GNUC_UNUSED PmtTask  *task,
 }
 
 static void
-gate_task (G_GNUC_UNUSED PmtTask *task,
-           gpointer               user_data)
-{
-  gate_enter (user_data);
-}
-
-static void
 gtp_func (gpointer data,
           gpointer user_data)
 {
   if (data == GTP_GATE_ITEM)
-    gate_enter (user_data);
+    pmt_test_gate_enter (user_data);
 }
 
 static gint
@@ -244,20 +191,20 @@ submit_or_die (PmtPool     *pool,
 
 /* Holds every worker of @pool busy in @gate; returns the gate tasks. */
 static GPtrArray *
-pmt_pool_hold_busy (PmtPool *pool,
-                    Gate    *gate)
+pmt_pool_hold_busy (PmtPool     *pool,
+                    PmtTestGate *gate)
 {
   GPtrArray *gates = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < N_WORKERS; i++)
-    g_ptr_array_add (gates, submit_or_die (pool, 0, gate_task, gate));
+    g_ptr_array_add (gates, submit_or_die (pool, 0, pmt_test_gate_func, gate));
   gate_wait_entered (gate, N_WORKERS, "PmtPool");
 
   return gates;
 }
 
 static GThreadPool *
-gtp_new_held_busy (Gate *gate)
+gtp_new_held_busy (PmtTestGate *gate)
 {
   g_autoptr(GError) error = NULL;
   GThreadPool *gtp = g_thread_pool_new (gtp_func, gate, N_WORKERS, FALSE, &error);
@@ -410,11 +357,11 @@ push_pmt_submit (const PushPlan *plan,
 {
   PushTarget target = { plan, NULL, NULL, NULL };
   g_autoptr(GPtrArray) gates = NULL;
-  Gate gate;
+  PmtTestGate gate;
 
   target.pool = new_pmt_pool ();
   target.tasks = g_new0 (PmtTask *, plan->n_pushes);
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   gates = pmt_pool_hold_busy (target.pool, &gate);
 
   time_pushes (&target, push_pmt_submit_one, times);
@@ -423,12 +370,12 @@ push_pmt_submit (const PushPlan *plan,
     g_error ("PmtPool queued %u of %u tasks",
              pmt_pool_get_n_queued (target.pool), plan->n_pushes);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   pmt_pool_destroy (target.pool, PMT_SHUTDOWN_CANCEL_QUEUED);
   for (guint i = 0; i < plan->n_pushes; i++)
     g_object_unref (target.tasks[i]);
   g_free (target.tasks);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -448,7 +395,7 @@ push_pmt_existing (const PushPlan *plan,
 {
   PushTarget target = { plan, NULL, NULL, NULL };
   g_autoptr(GPtrArray) gates = NULL;
-  Gate gate;
+  PmtTestGate gate;
 
   target.pool = new_pmt_pool ();
   target.tasks = g_new0 (PmtTask *, plan->n_pushes);
@@ -457,17 +404,17 @@ push_pmt_existing (const PushPlan *plan,
       target.tasks[i] = pmt_task_new (noop_task, NULL, NULL);
       pmt_task_set_priority (target.tasks[i], plan->priorities[i]);
     }
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   gates = pmt_pool_hold_busy (target.pool, &gate);
 
   time_pushes (&target, push_pmt_existing_one, times);
 
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   pmt_pool_destroy (target.pool, PMT_SHUTDOWN_CANCEL_QUEUED);
   for (guint i = 0; i < plan->n_pushes; i++)
     g_object_unref (target.tasks[i]);
   g_free (target.tasks);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -482,18 +429,18 @@ push_gtp_sorted (const PushPlan *plan,
                  PushTimes      *times)
 {
   PushTarget target = { plan, NULL, NULL, NULL };
-  Gate gate;
+  PmtTestGate gate;
 
-  gate_init (&gate);
+  pmt_test_gate_init (&gate);
   target.gtp = gtp_new_held_busy (&gate);
   g_thread_pool_set_sort_function (target.gtp, gtp_compare_priority, NULL);
 
   time_pushes (&target, push_gtp_sorted_one, times);
 
   /* GThreadPool cannot drop its queue: the rest runs, as no-ops. */
-  gate_open (&gate);
+  pmt_test_gate_open (&gate);
   g_thread_pool_free (target.gtp, FALSE, TRUE);
-  gate_clear (&gate);
+  pmt_test_gate_clear (&gate);
 }
 
 static void
@@ -527,13 +474,13 @@ memory_per_queued (guint   n_tasks,
                    double *gtp_bytes)
 {
   PmtPool *pool = new_pmt_pool ();
-  Gate pmt_gate, gtp_gate;
+  PmtTestGate pmt_gate, gtp_gate;
   g_autoptr(GPtrArray) gates = NULL;
   GThreadPool *gtp;
   gint64 before, middle, after;
 
-  gate_init (&pmt_gate);
-  gate_init (&gtp_gate);
+  pmt_test_gate_init (&pmt_gate);
+  pmt_test_gate_init (&gtp_gate);
   gates = pmt_pool_hold_busy (pool, &pmt_gate);
   gtp = gtp_new_held_busy (&gtp_gate);
 
@@ -562,12 +509,12 @@ memory_per_queued (guint   n_tasks,
       *gtp_bytes = (double) (after - middle) / n_tasks;
     }
 
-  gate_open (&pmt_gate);
-  gate_open (&gtp_gate);
+  pmt_test_gate_open (&pmt_gate);
+  pmt_test_gate_open (&gtp_gate);
   pmt_pool_destroy (pool, PMT_SHUTDOWN_CANCEL_QUEUED);
   g_thread_pool_free (gtp, FALSE, TRUE);
-  gate_clear (&pmt_gate);
-  gate_clear (&gtp_gate);
+  pmt_test_gate_clear (&pmt_gate);
+  pmt_test_gate_clear (&gtp_gate);
 }
 
 /* Report ---------------------------------------------------------------- */

@@ -1,0 +1,126 @@
+/* pmt-test-utils.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Helpers shared by the test programs: bounded waits on guarded state,
+ * gates that hold task functions, a watchdog, a finalization watch, main
+ * context loops, counters, and small task functions and checks.  What each
+ * one guarantees is in its doc comment in pmt-test-utils.c.
+ *
+ * A wait that should end at once is bounded, so that a broken library
+ * fails the test instead of hanging it.  Only a task function blocked in a
+ * gate waits without a bound of its own, as it always did: the test opens
+ * every gate it shuts. */
+
+#pragma once
+
+#include <pmt.h>
+
+G_BEGIN_DECLS
+
+/* A bound on every wait that should end at once; reaching it is a
+ * failure, not a synchronization. */
+#define PMT_TEST_SAFETY_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
+
+/* State guarded by a mutex, with a condition broadcast on each change */
+
+guint     pmt_test_read_uint              (GMutex         *mutex,
+                                           const guint    *value);
+void      pmt_test_increment_uint         (GMutex         *mutex,
+                                           GCond          *cond,
+                                           guint          *value);
+guint     pmt_test_wait_uint              (GMutex         *mutex,
+                                           GCond          *cond,
+                                           const guint    *value,
+                                           guint           at_least,
+                                           gint64          timeout_usec);
+void      pmt_test_assert_uint_reaches    (GMutex         *mutex,
+                                           GCond          *cond,
+                                           const guint    *value,
+                                           guint           n);
+void      pmt_test_set_flag               (GMutex         *mutex,
+                                           GCond          *cond,
+                                           gboolean       *flag);
+gboolean  pmt_test_wait_flag              (GMutex         *mutex,
+                                           GCond          *cond,
+                                           const gboolean *flag,
+                                           gint64          timeout_usec);
+
+/* Gates */
+
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  guint    n_started;   /* callers that entered the gate */
+  gboolean open;
+  gboolean cancelled;   /* set by pmt_test_gate_cancellable_func() */
+} PmtTestGate;
+
+void      pmt_test_gate_init              (PmtTestGate    *gate);
+void      pmt_test_gate_clear             (PmtTestGate    *gate);
+void      pmt_test_gate_open              (PmtTestGate    *gate);
+void      pmt_test_gate_wait_open         (PmtTestGate    *gate);
+void      pmt_test_gate_wait_started      (PmtTestGate    *gate,
+                                           guint           n);
+guint     pmt_test_gate_get_n_started     (PmtTestGate    *gate);
+void      pmt_test_gate_enter             (PmtTestGate    *gate);
+void      pmt_test_gate_pass              (PmtTestGate    *gate);
+void      pmt_test_gate_func              (PmtTask        *task,
+                                           gpointer        user_data);
+void      pmt_test_gate_cancellable_func  (PmtTask        *task,
+                                           gpointer        user_data);
+
+/* Watchdog */
+
+typedef struct _PmtTestWatchdog PmtTestWatchdog;
+
+PmtTestWatchdog *pmt_test_watchdog_start  (const char     *path,
+                                           gint64          timeout_usec,
+                                           const char     *diagnosis);
+void      pmt_test_watchdog_stop          (PmtTestWatchdog *watchdog);
+
+/* Finalization */
+
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  gboolean finalized;
+} PmtTestFinalizeWatch;
+
+void      pmt_test_finalize_watch_init    (PmtTestFinalizeWatch *watch,
+                                           gpointer              object);
+gboolean  pmt_test_finalize_watch_wait    (PmtTestFinalizeWatch *watch,
+                                           gint64                timeout_usec);
+void      pmt_test_finalize_watch_clear   (PmtTestFinalizeWatch *watch);
+
+/* Main contexts */
+
+GSource  *pmt_test_add_flag_timeout       (GMainContext   *context,
+                                           gint64          timeout_usec,
+                                           gboolean       *flag);
+guint     pmt_test_iterate_until_uint     (GMainContext   *context,
+                                           const guint    *value,
+                                           guint           at_least);
+void      pmt_test_flush_context          (GMainContext   *context);
+
+/* Counters */
+
+void      pmt_test_count_func             (PmtTask        *task,
+                                           gpointer        user_data);
+void      pmt_test_count_completed_cb     (PmtTask        *task,
+                                           gpointer        user_data);
+void      pmt_test_count_notify           (gpointer        user_data);
+
+/* Tasks and workers */
+
+void      pmt_test_return_index_func      (PmtTask        *task,
+                                           gpointer        user_data);
+gint64    pmt_test_task_get_int           (PmtTask        *task);
+void      pmt_test_assert_task_succeeded  (PmtTask        *task);
+void      pmt_test_assert_task_cancelled  (PmtTask        *task);
+void      pmt_test_worker_stop_and_join   (PmtWorker      *worker);
+
+G_END_DECLS
