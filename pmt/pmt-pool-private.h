@@ -21,11 +21,12 @@ void      _pmt_pool_task_finished (PmtPool      *self,
                                    gboolean      dequeued);
 /* Wakes the pool's idle workers, e.g. after one was asked to stop. */
 void      _pmt_pool_wake_workers  (PmtPool    *self);
+/* The pool whose worker thread calls, or NULL. */
+PmtPool  *_pmt_pool_get_current   (void);
 /* For a nested wait in one of the pool's threads: runs queued tasks of
  * the pool until one (@all FALSE) or all of @tasks are done, or until
  * @end_time (negative: none).  Returns the index of a done task (0 when
- * @all), or -1 on timeout.  NULL when the calling thread is no pool's. */
-PmtPool  *_pmt_pool_get_current   (void);
+ * @all), or -1 on timeout. */
 gint      _pmt_pool_help_wait     (PmtPool    *self,
                                    PmtTask   **tasks,
                                    guint       n_tasks,

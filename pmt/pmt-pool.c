@@ -1344,37 +1344,6 @@ pmt_pool_submit_command (PmtPool             *self,
   return g_steal_pointer (&task);
 }
 
-typedef struct
-{
-  PmtTaskFunc func;
-  gpointer user_data;
-  GDestroyNotify notify;
-} MapClosure;
-
-static void
-map_closure_free (gpointer data)
-{
-  MapClosure *closure = data;
-
-  if (closure->notify != NULL)
-    closure->notify (closure->user_data);
-}
-
-static void
-map_run (PmtTask  *task,
-         gpointer  data)
-{
-  MapClosure *closure = data;
-
-  closure->func (task, closure->user_data);
-}
-
-static void
-map_closure_unref (gpointer data)
-{
-  g_atomic_rc_box_release_full (data, map_closure_free);
-}
-
 /* Every task holds the closure: @notify runs once, when the last one
  * lets go of it. */
 static GPtrArray *
@@ -1385,20 +1354,16 @@ new_map_tasks (PmtTaskFunc     func,
                guint           n_items)
 {
   GPtrArray *tasks = g_ptr_array_new_full (n_items, g_object_unref);
-  MapClosure *closure = g_atomic_rc_box_new0 (MapClosure);
-
-  closure->func = func;
-  closure->user_data = user_data;
-  closure->notify = notify;
+  PmtTaskClosure *closure = _pmt_task_closure_new (func, user_data, notify);
 
   for (guint i = 0; i < n_items; i++)
     {
-      PmtTask *task = pmt_task_new (map_run, g_atomic_rc_box_acquire (closure), map_closure_unref);
+      PmtTask *task = _pmt_task_new_from_closure (closure);
 
       pmt_task_set_task_data (task, items[i], NULL);
       g_ptr_array_add (tasks, task);
     }
-  map_closure_unref (closure);
+  _pmt_task_closure_unref (closure);
 
   return tasks;
 }
@@ -1963,6 +1928,28 @@ pmt_pool_set_main_context (PmtPool      *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAIN_CONTEXT]);
 }
 
+/* Sets max-workers or min-workers: starts the workers now wanted, and
+ * wakes the others, so that surplus ones exit. */
+static void
+set_worker_bound (PmtPool *self,
+                  guint   *bound,
+                  guint    value,
+                  guint    prop)
+{
+  guint mask = 0, n_start;
+
+  lock (self);
+  if (*bound != value)
+    mask |= BIT (prop);
+  *bound = value;
+  n_start = reserve_workers_locked (self, &mask);
+  _pmt_queue_wake_all_unlocked (self->queue);
+  unlock (self);
+
+  notify_props (self, mask);
+  start_workers (self, n_start);
+}
+
 /**
  * pmt_pool_set_max_workers:
  * @self: a #PmtPool
@@ -1976,23 +1963,12 @@ void
 pmt_pool_set_max_workers (PmtPool *self,
                           guint    max_workers)
 {
-  guint mask = 0, n_start;
-  gboolean changed;
-
   g_return_if_fail (PMT_IS_POOL (self));
 
   if (max_workers == 0)
     max_workers = MAX (g_get_num_processors (), 1);
 
-  lock (self);
-  changed = self->max_workers != max_workers;
-  self->max_workers = max_workers;
-  n_start = reserve_workers_locked (self, &mask);
-  _pmt_queue_wake_all_unlocked (self->queue);
-  unlock (self);
-
-  notify_props (self, mask | (changed ? BIT (PROP_MAX_WORKERS) : 0));
-  start_workers (self, n_start);
+  set_worker_bound (self, &self->max_workers, max_workers, PROP_MAX_WORKERS);
 }
 
 /**
@@ -2007,20 +1983,9 @@ void
 pmt_pool_set_min_workers (PmtPool *self,
                           guint    min_workers)
 {
-  guint mask = 0, n_start;
-  gboolean changed;
-
   g_return_if_fail (PMT_IS_POOL (self));
 
-  lock (self);
-  changed = self->min_workers != min_workers;
-  self->min_workers = min_workers;
-  n_start = reserve_workers_locked (self, &mask);
-  _pmt_queue_wake_all_unlocked (self->queue);
-  unlock (self);
-
-  notify_props (self, mask | (changed ? BIT (PROP_MIN_WORKERS) : 0));
-  start_workers (self, n_start);
+  set_worker_bound (self, &self->min_workers, min_workers, PROP_MIN_WORKERS);
 }
 
 /**

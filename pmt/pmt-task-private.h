@@ -25,6 +25,21 @@ typedef enum
   PMT_TASK_ENQUEUE_NOT_PENDING,
 } PmtTaskEnqueue;
 
+/* A function with its data shared by many tasks (those of one
+ * pmt_pool_map() call, or of one PmtThreaded): each task holds a
+ * reference, and @notify runs once, when the last one lets go. */
+typedef struct _PmtTaskClosure PmtTaskClosure;
+
+PmtTaskClosure *_pmt_task_closure_new       (PmtTaskFunc     func,
+                                             gpointer        user_data,
+                                             GDestroyNotify  notify);
+void            _pmt_task_closure_unref     (gpointer        closure);
+/* A new task running @closure, with a reference on it. */
+PmtTask        *_pmt_task_new_from_closure  (PmtTaskClosure *closure);
+/* Makes @closure the callback of @task, with a reference on it. */
+void            _pmt_task_set_closure_callback (PmtTask        *task,
+                                                PmtTaskClosure *closure);
+
 /* Something told when a task is done.  @fire runs with the task's lock
  * held, so it may take only leaf locks; after it ran, the waiter is no
  * longer registered on that task. */

@@ -49,22 +49,16 @@
  * Every method may be called from any thread.
  */
 
-/* The function and the callback are shared by every task: each holds a
- * reference, so the data outlives the #PmtThreaded if tasks do. */
-typedef struct
-{
-  PmtTaskFunc func;
-  gpointer user_data;
-  GDestroyNotify notify;
-} Closure;
+/* The function and the callback are shared by every task, through
+ * PmtTaskClosure, so their data outlives the #PmtThreaded if tasks do. */
 
 struct _PmtThreaded
 {
   GObject parent_instance;
 
   GMutex mutex;
-  Closure *func;
-  Closure *callback;
+  PmtTaskClosure *func;
+  PmtTaskClosure *callback;
   PmtThreadedMode mode;
 
   PmtWorker *worker;        /* the daemon worker */
@@ -110,44 +104,6 @@ static GParamSpec *properties[N_PROPS];
 static guint last_worker_serial;
 
 static void
-closure_free (gpointer data)
-{
-  Closure *closure = data;
-
-  if (closure->notify != NULL)
-    closure->notify (closure->user_data);
-}
-
-static void
-closure_unref (gpointer data)
-{
-  g_atomic_rc_box_release_full (data, closure_free);
-}
-
-static Closure *
-closure_new (PmtTaskFunc    func,
-             gpointer       user_data,
-             GDestroyNotify notify)
-{
-  Closure *closure = g_atomic_rc_box_new0 (Closure);
-
-  closure->func = func;
-  closure->user_data = user_data;
-  closure->notify = notify;
-
-  return closure;
-}
-
-static void
-run_closure (PmtTask  *task,
-             gpointer  data)
-{
-  Closure *closure = data;
-
-  closure->func (task, closure->user_data);
-}
-
-static void
 pmt_threaded_finalize (GObject *object)
 {
   PmtThreaded *self = (PmtThreaded *)object;
@@ -158,8 +114,8 @@ pmt_threaded_finalize (GObject *object)
   if (self->own_worker && self->worker != NULL)
     pmt_worker_set_idle_timeout (self->worker, 0);
 
-  g_clear_pointer (&self->func, closure_unref);
-  g_clear_pointer (&self->callback, closure_unref);
+  g_clear_pointer (&self->func, _pmt_task_closure_unref);
+  g_clear_pointer (&self->callback, _pmt_task_closure_unref);
   g_clear_object (&self->worker);
   g_clear_object (&self->pool);
   g_clear_pointer (&self->pool_name, g_free);
@@ -494,7 +450,7 @@ pmt_threaded_new (PmtTaskFunc    func,
   g_return_val_if_fail (func != NULL, NULL);
 
   self = g_object_new (PMT_TYPE_THREADED, NULL);
-  self->func = closure_new (func, user_data, notify);
+  self->func = _pmt_task_closure_new (func, user_data, notify);
 
   return self;
 }
@@ -659,7 +615,7 @@ pmt_threaded_call (PmtThreaded     *self,
   g_return_val_if_fail (PMT_IS_THREADED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  task = pmt_task_new (run_closure, g_atomic_rc_box_acquire (self->func), closure_unref);
+  task = _pmt_task_new_from_closure (self->func);
   pmt_task_set_task_data (task, call_data, call_data_notify);
 
   g_mutex_lock (&self->mutex);
@@ -668,8 +624,7 @@ pmt_threaded_call (PmtThreaded     *self,
   pmt_task_set_store_result (task, self->store_result);
   pmt_task_set_main_context (task, self->main_context);
   if (self->callback != NULL)
-    pmt_task_set_callback (task, run_closure, g_atomic_rc_box_acquire (self->callback),
-                           closure_unref);
+    _pmt_task_set_closure_callback (task, self->callback);
   if (self->limiter != NULL && self->limiter_blocking)
     blocking_limiter = g_object_ref (self->limiter);
   else if (self->limiter != NULL)
@@ -1052,17 +1007,17 @@ pmt_threaded_set_callback (PmtThreaded     *self,
                            gpointer         user_data,
                            GDestroyNotify   notify)
 {
-  Closure *old;
+  PmtTaskClosure *old;
 
   g_return_if_fail (PMT_IS_THREADED (self));
 
   g_mutex_lock (&self->mutex);
   old = self->callback;
-  self->callback = callback ? closure_new ((PmtTaskFunc)callback, user_data, notify) : NULL;
+  self->callback = callback ? _pmt_task_closure_new ((PmtTaskFunc)callback, user_data, notify) : NULL;
   g_mutex_unlock (&self->mutex);
 
   if (old != NULL)
-    closure_unref (old);
+    _pmt_task_closure_unref (old);
   if (callback == NULL && notify != NULL)
     notify (user_data);
 }
