@@ -36,6 +36,11 @@
  * task a pool accepted reaches a terminal state: a shut down pool cancels
  * what it will not run, and drops nothing.
  *
+ * Work that needs no task object goes in as a job with
+ * pmt_pool_execute(): a plain call, queued by the same priorities and
+ * counted, waited for and cancelled by shutdowns like a task, at a
+ * fraction of a task's cost.
+ *
  * A task running in the pool may submit sub-tasks and wait for them with
  * pmt_task_wait(), pmt_task_wait_all(), pmt_task_wait_any() or
  * pmt_pool_wait_completion(): while it waits, its thread runs queued
@@ -62,9 +67,42 @@ typedef struct
   PmtTask *tasks[];
 } Chunk;
 
-#define IS_CHUNK(job)   ((GPOINTER_TO_SIZE (job) & 1) != 0)
-#define TO_CHUNK(job)   ((Chunk *)(GPOINTER_TO_SIZE (job) & ~(gsize)1))
+#define IS_CHUNK(job)   ((GPOINTER_TO_SIZE (job) & 3) == 1)
+#define TO_CHUNK(job)   ((Chunk *)(GPOINTER_TO_SIZE (job) & ~(gsize)3))
 #define FROM_CHUNK(c)   (GSIZE_TO_POINTER (GPOINTER_TO_SIZE (c) | 1))
+
+/* A call queued by pmt_pool_execute(), with no task: the cheapest thing
+ * a pool runs.  Tagged in the queue by its second pointer bit. */
+typedef struct
+{
+  PmtJobFunc func;
+  gpointer user_data;
+  GDestroyNotify notify;
+} Job;
+
+#define IS_JOB(job)     ((GPOINTER_TO_SIZE (job) & 3) == 2)
+#define TO_JOB(job)     ((Job *)(GPOINTER_TO_SIZE (job) & ~(gsize)3))
+#define FROM_JOB(j)     (GSIZE_TO_POINTER (GPOINTER_TO_SIZE (j) | 2))
+
+/* Jobs a worker took off the queue in one go, to run in order.  A
+ * worker takes more than one only while the queue holds several per
+ * worker, so no worker sits on work another could run.  The batch is
+ * the thread's: a nested wait in it runs the rest of the batch first.
+ *
+ * The batch also counts the jobs it ended, and the pool's counters take
+ * them at once when the batch is over: the counters are shared by every
+ * thread, and touching them once per job would cost more than the jobs.
+ * A nested wait counts them first, as it waits for the counters. */
+#define JOB_BATCH_MAX 16
+
+typedef struct
+{
+  Job *jobs[JOB_BATCH_MAX];
+  guint next;
+  guint n;
+  guint n_succeeded;        /* ended, not counted yet */
+  guint n_cancelled;
+} JobBatch;
 
 struct _PmtPool
 {
@@ -133,6 +171,15 @@ static GParamSpec *properties[N_PROPS];
 /* How many of its own tasks the calling thread parked in nested
  * pmt_pool_wait_completion() calls. */
 static GPrivate parked_here;
+static GPrivate jobs_here;      /* jobs running in this thread, nested */
+static GPrivate batch_here;     /* the JobBatch of this worker thread */
+
+static gboolean is_own_thread  (PmtPool *self);
+static void     count_finished (PmtPool *self,
+                                guint    n_succeeded,
+                                guint    n_failed,
+                                guint    n_cancelled,
+                                guint    n_queued);
 
 #define DEFAULT_IDLE_TIMEOUT (15 * G_USEC_PER_SEC)
 
@@ -241,9 +288,112 @@ fire_helpers_locked (PmtPool *self)
     _pmt_sync_waiter_fire (l->data);
 }
 
+static gboolean
+job_notify_idle (gpointer data)
+{
+  Job *job = data;
+
+  job->notify (job->user_data);
+  g_free (job);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Lets go of a job's data: on the pool's main context when it has one,
+ * like the closures of tasks. */
+static void
+release_job (PmtPool *self,
+             Job     *job)
+{
+  GSource *source;
+
+  if (job->notify == NULL || self->main_context == NULL)
+    {
+      if (job->notify != NULL)
+        job->notify (job->user_data);
+      g_free (job);
+      return;
+    }
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[pmt] job notify");
+  g_source_set_callback (source, job_notify_idle, job, NULL);
+  g_source_attach (source, self->main_context);
+  g_source_unref (source);
+}
+
+/* Ends a job taken off the queue (and counted out of n-queued then),
+ * running it unless the queue was cancelled meanwhile.  Counts it in
+ * @batch when that is not NULL, at once otherwise. */
+static void
+run_pool_job (PmtPool  *self,
+              Job      *job,
+              JobBatch *batch)
+{
+  gboolean cancelled = __atomic_load_n (&self->cancel_queued, __ATOMIC_SEQ_CST);
+
+  if (!cancelled)
+    {
+      guint outer = GPOINTER_TO_UINT (g_private_get (&jobs_here));
+
+      /* Counted so that a wait_completion() inside does not wait for it. */
+      g_private_set (&jobs_here, GUINT_TO_POINTER (outer + 1));
+      job->func (job->user_data);
+      g_private_set (&jobs_here, GUINT_TO_POINTER (outer));
+    }
+  release_job (self, job);
+
+  if (batch == NULL)
+    count_finished (self, !cancelled, 0, cancelled, 0);
+  else if (cancelled)
+    batch->n_cancelled++;
+  else
+    batch->n_succeeded++;
+}
+
+/* Hands the jobs @batch ended to the pool's counters. */
+static void
+count_batch (PmtPool  *self,
+             JobBatch *batch)
+{
+  if (batch->n_succeeded + batch->n_cancelled == 0)
+    return;
+
+  count_finished (self, batch->n_succeeded, 0, batch->n_cancelled, 0);
+  batch->n_succeeded = batch->n_cancelled = 0;
+}
+
+/* This thread's batch, if it is a worker of @self. */
+static JobBatch *
+get_batch_here (PmtPool *self)
+{
+  return is_own_thread (self) ? g_private_get (&batch_here) : NULL;
+}
+
+/* Takes a job off the queue with the lock held: it leaves n-queued. */
+static gpointer
+take_locked (PmtPool *self,
+             guint   *mask)
+{
+  gpointer job = _pmt_queue_try_pop_unlocked (self->queue);
+
+  if (job != NULL && IS_JOB (job))
+    {
+      __atomic_sub_fetch (&self->n_queued, 1, __ATOMIC_SEQ_CST);
+      *mask |= BIT (PROP_N_QUEUED);
+    }
+
+  return job;
+}
+
+/* Only tasks cancelled in the queue can be left to free: jobs are
+ * unfinished until taken. */
 static void
 free_job (gpointer job)
 {
+  g_assert (!IS_JOB (job));
+
   if (IS_CHUNK (job))
     {
       Chunk *chunk = TO_CHUNK (job);
@@ -344,7 +494,7 @@ run_task (PmtPool   *self,
     _pmt_worker_run_claimed (worker, task);
 }
 
-/* Runs a job taken off the queue (a task or a chunk) and frees it. */
+/* Runs a job taken off the queue (a task, a chunk or a job) and frees it. */
 static void
 run_job (PmtPool   *self,
          PmtWorker *worker,
@@ -357,10 +507,42 @@ run_job (PmtPool   *self,
       for (guint i = 0; i < chunk->n_tasks; i++)
         run_task (self, worker, chunk->tasks[i]);
     }
+  else if (IS_JOB (job))
+    {
+      run_pool_job (self, TO_JOB (job), NULL);
+      return;
+    }
   else
     run_task (self, worker, job);
 
   free_job (job);
+}
+
+/* With the lock held, after a worker took @first: takes the jobs that
+ * follow it in the queue, up to a fair share, into @batch. */
+static void
+batch_jobs_locked (PmtPool  *self,
+                   Job      *first,
+                   JobBatch *batch,
+                   guint    *mask)
+{
+  guint share = _pmt_queue_length_unlocked (self->queue) / (2 * MAX (self->n_workers, 1));
+
+  batch->jobs[0] = first;
+  batch->next = 0;
+  batch->n = 1;
+
+  while (batch->n < MIN (share + 1, JOB_BATCH_MAX))
+    {
+      gpointer head = _pmt_queue_peek_unlocked (self->queue);
+
+      if (head == NULL || !IS_JOB (head))
+        break;
+      batch->jobs[batch->n++] = TO_JOB (_pmt_queue_try_pop_unlocked (self->queue));
+    }
+
+  __atomic_sub_fetch (&self->n_queued, batch->n, __ATOMIC_SEQ_CST);
+  *mask |= BIT (PROP_N_QUEUED);
 }
 
 /* Blocks until there is a job for @worker and takes it off the queue;
@@ -410,20 +592,32 @@ void
 _pmt_pool_worker_main (PmtPool   *self,
                        PmtWorker *worker)
 {
+  JobBatch batch = { { NULL, }, 0, 0, 0, 0 };
   guint mask = 0;
 
   lock (self);
   self->n_starting--;
   unlock (self);
 
+  g_private_set (&batch_here, &batch);
+
   for (gboolean was_busy = FALSE;;)
     {
       guint n_start = 0;
       gpointer job;
 
+      if (batch.next < batch.n)
+        {
+          run_pool_job (self, batch.jobs[batch.next++], &batch);
+          continue;
+        }
+      count_batch (self, &batch);
+
       /* Busy from one job to the next without a change to announce. */
       lock (self);
       job = next_job_locked (self, worker, &mask);
+      if (job != NULL && IS_JOB (job))
+        batch_jobs_locked (self, TO_JOB (job), &batch, &mask);
       if ((job != NULL) != was_busy)
         {
           self->n_busy += job != NULL ? 1 : -1;
@@ -437,12 +631,15 @@ _pmt_pool_worker_main (PmtPool   *self,
 
       if (job == NULL)
         {
+          g_private_set (&batch_here, NULL);
           /* Replaces a worker stopped by hand while tasks wait. */
           start_workers (self, n_start);
           return;
         }
 
-      run_job (self, worker, job);
+      /* A job is in the batch now, for the top of the loop to run. */
+      if (!IS_JOB (job))
+        run_job (self, worker, job);
       was_busy = TRUE;
     }
 }
@@ -487,43 +684,41 @@ _pmt_pool_wake_workers (PmtPool *self)
   unlock (self);
 }
 
-void
-_pmt_pool_task_finished (PmtPool      *self,
-                         PmtTaskState  state,
-                         gboolean      dequeued)
+/* Counts finished work, of which @n_queued was still counted as queued
+ * (tasks cancelled in the queue).  Wakes whoever waits for the counters,
+ * and drops the reference the unfinished work held. */
+static void
+count_finished (PmtPool *self,
+                guint    n_succeeded,
+                guint    n_failed,
+                guint    n_cancelled,
+                guint    n_queued)
 {
+  guint n = n_succeeded + n_failed + n_cancelled;
   guint mask = BIT (PROP_N_UNFINISHED);
-  guint64 *outcome;
   guint n_unfinished;
 
-  switch (state)
+  if (n_queued > 0)
     {
-    case PMT_TASK_STATE_SUCCEEDED:
-      outcome = &self->n_succeeded;
-      mask |= BIT (PROP_N_SUCCEEDED);
-      break;
-
-    case PMT_TASK_STATE_FAILED:
-      outcome = &self->n_failed;
-      mask |= BIT (PROP_N_FAILED);
-      break;
-
-    case PMT_TASK_STATE_CANCELLED:
-    default:
-      outcome = &self->n_cancelled;
-      mask |= BIT (PROP_N_CANCELLED);
-      break;
-    }
-
-  /* Cancelled in the queue: it leaves n-queued only now. */
-  if (!dequeued)
-    {
-      __atomic_sub_fetch (&self->n_queued, 1, __ATOMIC_SEQ_CST);
+      __atomic_sub_fetch (&self->n_queued, n_queued, __ATOMIC_SEQ_CST);
       mask |= BIT (PROP_N_QUEUED);
     }
-
-  __atomic_add_fetch (outcome, 1, __ATOMIC_SEQ_CST);
-  n_unfinished = __atomic_sub_fetch (&self->n_unfinished, 1, __ATOMIC_SEQ_CST);
+  if (n_succeeded > 0)
+    {
+      __atomic_add_fetch (&self->n_succeeded, n_succeeded, __ATOMIC_SEQ_CST);
+      mask |= BIT (PROP_N_SUCCEEDED);
+    }
+  if (n_failed > 0)
+    {
+      __atomic_add_fetch (&self->n_failed, n_failed, __ATOMIC_SEQ_CST);
+      mask |= BIT (PROP_N_FAILED);
+    }
+  if (n_cancelled > 0)
+    {
+      __atomic_add_fetch (&self->n_cancelled, n_cancelled, __ATOMIC_SEQ_CST);
+      mask |= BIT (PROP_N_CANCELLED);
+    }
+  n_unfinished = __atomic_sub_fetch (&self->n_unfinished, n, __ATOMIC_SEQ_CST);
 
   /* Whoever waits for the work to complete, or for the pool to stop,
    * waits for n-unfinished to reach n-parked (usually 0).  Pairs with
@@ -543,6 +738,31 @@ _pmt_pool_task_finished (PmtPool      *self,
 
   if (n_unfinished == 0)
     g_object_unref (self);
+}
+
+void
+_pmt_pool_task_finished (PmtPool      *self,
+                         PmtTaskState  state,
+                         gboolean      dequeued)
+{
+  /* Cancelled in the queue: it leaves n-queued only now. */
+  guint n_queued = dequeued ? 0 : 1;
+
+  switch (state)
+    {
+    case PMT_TASK_STATE_SUCCEEDED:
+      count_finished (self, 1, 0, 0, n_queued);
+      break;
+
+    case PMT_TASK_STATE_FAILED:
+      count_finished (self, 0, 1, 0, n_queued);
+      break;
+
+    case PMT_TASK_STATE_CANCELLED:
+    default:
+      count_finished (self, 0, 0, 1, n_queued);
+      break;
+    }
 }
 
 PmtPool *
@@ -580,13 +800,20 @@ help_locked (PmtPool       *self,
 
   for (;;)
     {
+      JobBatch *batch = g_private_get (&batch_here);
+      guint mask = 0;
       gpointer job;
 
       if ((ret = done (self, data)))
         break;
 
-      job = _pmt_queue_try_pop_unlocked (self->queue);
+      /* This thread's own batch cannot run unless it runs it. */
+      if (batch != NULL && batch->next < batch->n)
+        job = FROM_JOB (batch->jobs[batch->next++]);
+      else
+        job = take_locked (self, &mask);
       unlock (self);
+      notify_props (self, mask);
 
       if (job != NULL)
         run_job (self, worker, job);
@@ -1312,6 +1539,107 @@ pmt_pool_submit (PmtPool         *self,
 }
 
 /**
+ * pmt_pool_execute_full:
+ * @self: a #PmtPool
+ * @priority: the priority of the job; lower runs first
+ * @func: (scope notified) (closure user_data) (destroy notify): the work
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data
+ * @error: return location for a #GError
+ *
+ * Queues a job: a call of @func with no #PmtTask, the pool's counterpart
+ * of g_thread_pool_push().  Use it for work whose outcome travels through
+ * @user_data, when nobody waits for that one call.  Without a task object
+ * to make, hand to a worker and release, a job costs a fraction of what a
+ * task costs (tests/bench/bench-pool.c measures both).
+ *
+ * A job takes its turn in the queue by @priority, among the tasks, and
+ * counts like a task in the monitoring properties: it succeeds once
+ * @func returns.  pmt_pool_wait_completion() waits for it, and nested
+ * waits run it.  A running job cannot be cancelled, and its worker
+ * reports no #PmtWorker:current-task.
+ *
+ * While many jobs wait, a worker may take several that follow each other
+ * in the queue at once (never more than its share), and runs them in
+ * order: a job leaves #PmtPool:n-queued when a worker takes it, and the
+ * counters of finished work take a worker's jobs together when it is done
+ * with them.  A shutdown with %PMT_SHUTDOWN_CANCEL_QUEUED cancels the jobs
+ * not started yet, queued or taken: their @func never runs.
+ *
+ * @notify runs once, after @func or instead of it, on the pool's
+ * #PmtPool:main-context when it has one; when the job is refused, it runs
+ * before this returns %FALSE.
+ *
+ * Returns: %TRUE when the pool accepted the job
+ */
+gboolean
+pmt_pool_execute_full (PmtPool         *self,
+                       gint             priority,
+                       PmtJobFunc       func,
+                       gpointer         user_data,
+                       GDestroyNotify   notify,
+                       GError         **error)
+{
+  guint mask = 0, n_start = 0;
+  gboolean accepted;
+  Job *job;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  job = g_new (Job, 1);
+  job->func = func;
+  job->user_data = user_data;
+  job->notify = notify;
+
+  lock (self);
+  accepted = accepting_locked (self, error);
+  if (accepted)
+    {
+      _pmt_queue_push_unlocked (self->queue, FROM_JOB (job), priority);
+      count_accepted_locked (self, 1, &mask);
+      n_start = reserve_workers_locked (self, &mask);
+    }
+  unlock (self);
+
+  if (!accepted)
+    {
+      if (notify != NULL)
+        notify (user_data);
+      g_free (job);
+      return FALSE;
+    }
+
+  notify_props (self, mask);
+  start_workers (self, n_start);
+
+  return TRUE;
+}
+
+/**
+ * pmt_pool_execute:
+ * @self: a #PmtPool
+ * @func: (scope notified) (closure user_data) (destroy notify): the work
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data
+ * @error: return location for a #GError
+ *
+ * Queues a job with the default priority; see pmt_pool_execute_full().
+ *
+ * Returns: %TRUE when the pool accepted the job
+ */
+gboolean
+pmt_pool_execute (PmtPool         *self,
+                  PmtJobFunc       func,
+                  gpointer         user_data,
+                  GDestroyNotify   notify,
+                  GError         **error)
+{
+  return pmt_pool_execute_full (self, G_PRIORITY_DEFAULT, func, user_data, notify, error);
+}
+
+/**
  * pmt_pool_submit_command:
  * @self: a #PmtPool
  * @priority: the priority of the task; lower runs first
@@ -1522,6 +1850,7 @@ pmt_pool_wait_completion (PmtPool  *self,
 {
   gint64 end_time;
   PmtWorker *worker = NULL;
+  JobBatch *batch;
   guint depth = 0, parked_outside;
   gboolean done;
 
@@ -1529,13 +1858,18 @@ pmt_pool_wait_completion (PmtPool  *self,
 
   end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
 
+  /* Jobs this thread ended are unfinished until counted. */
+  if ((batch = get_batch_here (self)) != NULL)
+    count_batch (self, batch);
+
   /* This thread's own tasks cannot finish while it waits here; those an
    * outer wait of the same thread parked already count once. */
   parked_outside = GPOINTER_TO_UINT (g_private_get (&parked_here));
   if (is_own_thread (self))
     {
       worker = _pmt_worker_get_current ();
-      depth = _pmt_worker_get_depth (worker) - parked_outside;
+      depth = _pmt_worker_get_depth (worker) +
+              GPOINTER_TO_UINT (g_private_get (&jobs_here)) - parked_outside;
       g_private_set (&parked_here, GUINT_TO_POINTER (parked_outside + depth));
     }
 
@@ -1559,7 +1893,7 @@ pmt_pool_wait_completion (PmtPool  *self,
   else
     {
       self->n_completion_waiters++;
-          while (!(done = completion_done (self, NULL)) && timeout_usec != 0)
+      while (!(done = completion_done (self, NULL)) && timeout_usec != 0)
         {
           if (end_time < 0)
             g_cond_wait (&self->idle_cond, _pmt_queue_get_mutex (self->queue));
@@ -1570,7 +1904,7 @@ pmt_pool_wait_completion (PmtPool  *self,
             }
         }
       self->n_completion_waiters--;
-        }
+    }
 
   __atomic_sub_fetch (&self->n_parked, depth, __ATOMIC_SEQ_CST);
   self->n_blocking -= block ? 1 : 0;
@@ -1581,18 +1915,21 @@ pmt_pool_wait_completion (PmtPool  *self,
   return done;
 }
 
-/* Takes what shutdown() must cancel: the queued tasks, the running ones. */
+/* Takes what shutdown() must cancel: the queued tasks and jobs, the
+ * running tasks. */
 static void
 collect_for_shutdown_locked (PmtPool          *self,
                              PmtShutdownFlags  flags,
-                             GPtrArray        *to_cancel)
+                             GPtrArray        *to_cancel,
+                             GPtrArray        *jobs,
+                             guint            *mask)
 {
   gpointer job;
 
   if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
     {
       __atomic_store_n (&self->cancel_queued, TRUE, __ATOMIC_SEQ_CST);
-      while ((job = _pmt_queue_try_pop_unlocked (self->queue)) != NULL)
+      while ((job = take_locked (self, mask)) != NULL)
         {
           if (IS_CHUNK (job))
             {
@@ -1602,6 +1939,8 @@ collect_for_shutdown_locked (PmtPool          *self,
                 g_ptr_array_add (to_cancel, g_steal_pointer (&chunk->tasks[i]));
               free_job (job);
             }
+          else if (IS_JOB (job))
+            g_ptr_array_add (jobs, TO_JOB (job));
           else
             g_ptr_array_add (to_cancel, job);
         }
@@ -1636,6 +1975,7 @@ pmt_pool_shutdown (PmtPool          *self,
                    gint64            timeout_usec)
 {
   g_autoptr(GPtrArray) to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
   gint64 end_time;
   guint mask = 0, n_start = 0;
   gboolean stopped;
@@ -1651,7 +1991,7 @@ pmt_pool_shutdown (PmtPool          *self,
       self->state = PMT_POOL_STATE_STOPPING;
       mask |= BIT (PROP_STATE);
     }
-  collect_for_shutdown_locked (self, flags, to_cancel);
+  collect_for_shutdown_locked (self, flags, to_cancel, jobs, &mask);
   n_start = reserve_workers_locked (self, &mask);
   _pmt_queue_wake_all_unlocked (self->queue);
   fire_helpers_locked (self);
@@ -1661,6 +2001,8 @@ pmt_pool_shutdown (PmtPool          *self,
   start_workers (self, n_start);
   for (guint i = 0; i < to_cancel->len; i++)
     pmt_task_cancel (g_ptr_array_index (to_cancel, i));
+  for (guint i = 0; i < jobs->len; i++)
+    run_pool_job (self, g_ptr_array_index (jobs, i), NULL);
 
   mask = 0;
   lock (self);

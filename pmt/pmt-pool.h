@@ -52,6 +52,14 @@ typedef enum /*< flags >*/
 } PmtShutdownFlags;
 
 /**
+ * PmtJobFunc:
+ * @user_data: the data given to pmt_pool_execute()
+ *
+ * The work of a job queued by pmt_pool_execute(): a call with no task.
+ */
+typedef void (*PmtJobFunc) (gpointer user_data);
+
+/**
  * PMT_TYPE_POOL:
  *
  * The #GType of #PmtPool.
@@ -90,6 +98,19 @@ PmtTask            *pmt_pool_submit_full        (PmtPool           *self,
                                                  gpointer           user_data,
                                                  GDestroyNotify     notify,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
+gboolean            pmt_pool_execute            (PmtPool           *self,
+                                                 PmtJobFunc         func,
+                                                 gpointer           user_data,
+                                                 GDestroyNotify     notify,
+                                                 GError           **error);
+PMT_AVAILABLE_IN_ALL
+gboolean            pmt_pool_execute_full       (PmtPool           *self,
+                                                 gint               priority,
+                                                 PmtJobFunc         func,
+                                                 gpointer           user_data,
+                                                 GDestroyNotify     notify,
+                                                 GError           **error);
 PMT_AVAILABLE_IN_ALL
 PmtTask            *pmt_pool_submit_command     (PmtPool           *self,
                                                  gint               priority,

@@ -38,6 +38,7 @@ gpointer  _pmt_queue_timeout_pop           (PmtQueue *queue,
                                             gint64    timeout_usec);
 gpointer  _pmt_queue_try_pop               (PmtQueue *queue);
 gpointer  _pmt_queue_try_pop_unlocked      (PmtQueue *queue);
+gpointer  _pmt_queue_peek_unlocked         (PmtQueue *queue);
 gpointer  _pmt_queue_timeout_pop_unlocked  (PmtQueue *queue,
                                             gint64    timeout_usec);
 guint     _pmt_queue_length                (PmtQueue *queue);

@@ -243,6 +243,19 @@ lane_pop (PmtQueue *queue)
   return item;
 }
 
+/* The item a pop would take, left in the queue. */
+gpointer
+_pmt_queue_peek_unlocked (PmtQueue *queue)
+{
+  if (queue->lane_length == 0)
+    return queue->length > 0 ? queue->heap[0].item : NULL;
+
+  if (queue->length > 0 && entry_before (&queue->heap[0], &queue->lane[queue->lane_head]))
+    return queue->heap[0].item;
+
+  return queue->lane[queue->lane_head].item;
+}
+
 gpointer
 _pmt_queue_try_pop_unlocked (PmtQueue *queue)
 {

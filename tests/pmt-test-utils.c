@@ -711,3 +711,38 @@ pmt_test_worker_stop_and_join (PmtWorker *worker)
   pmt_worker_stop (worker);
   g_assert_true (pmt_worker_join (worker, PMT_TEST_SAFETY_TIMEOUT_USEC));
 }
+
+/**
+ * pmt_test_assert_pool_settled:
+ * @pool: a pool whose pmt_pool_wait_completion() or pmt_pool_shutdown()
+ *   returned %TRUE
+ *
+ * Asserts what is exact by then: nothing queued or unfinished, and every
+ * submission counted once as succeeded, failed or cancelled.
+ */
+void
+pmt_test_assert_pool_settled (PmtPool *pool)
+{
+  g_assert_cmpuint (pmt_pool_get_n_unfinished (pool), ==, 0);
+  g_assert_cmpuint (pmt_pool_get_n_queued (pool), ==, 0);
+  g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==,
+                    pmt_pool_get_n_succeeded (pool) +
+                    pmt_pool_get_n_failed (pool) +
+                    pmt_pool_get_n_cancelled (pool));
+}
+
+/**
+ * pmt_test_shutdown_pool:
+ * @pool: a pool
+ *
+ * Shuts @pool down with %PMT_SHUTDOWN_NONE, and asserts that it stopped
+ * within %PMT_TEST_SAFETY_TIMEOUT_USEC, without workers, settled.
+ */
+void
+pmt_test_shutdown_pool (PmtPool *pool)
+{
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, PMT_TEST_SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
+  g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 0);
+  pmt_test_assert_pool_settled (pool);
+}

@@ -123,4 +123,9 @@ void      pmt_test_assert_task_succeeded  (PmtTask        *task);
 void      pmt_test_assert_task_cancelled  (PmtTask        *task);
 void      pmt_test_worker_stop_and_join   (PmtWorker      *worker);
 
+/* Pools */
+
+void      pmt_test_assert_pool_settled    (PmtPool        *pool);
+void      pmt_test_shutdown_pool          (PmtPool        *pool);
+
 G_END_DECLS

@@ -5,10 +5,12 @@
 
 /* The stress program of the pool: PMT_STRESS_TASKS tasks (default
  * 1 000 000) with random priorities go into a pool of 4 workers from 4
- * submitter threads, while 2 threads cancel random tasks already submitted
+ * submitter threads, each followed by a job (pmt_pool_execute_full()) of
+ * the same priority, while 2 threads cancel random tasks already submitted
  * and 8 threads wait on a sample of them; a final shutdown cancels what is
  * left.  Then every task must be terminal in the state its outcome says,
- * have emitted #PmtTask::completed exactly once, every waiter must have
+ * have emitted #PmtTask::completed exactly once, every job must have run
+ * at most once and let go of its data exactly once, every waiter must have
  * woken, and the pool's counters must add up. */
 
 #include <stdlib.h>
@@ -52,6 +54,8 @@ typedef struct
   gint *n_runs;            /* atomic, per task */
   gint *saw_cancel;        /* atomic, per task: its function reported cancelled */
   gint *n_woken;           /* per task, written by its one waiter */
+  gint *job_runs;          /* atomic, per job */
+  gint *job_notifies;      /* atomic, per job */
 
   /* #PmtTask::completed emissions per task id, counted by an emission
    * hook: it sees tasks made by pmt_pool_submit_full() too, which may
@@ -157,6 +161,18 @@ stress_func (PmtTask  *task,
 }
 
 static void
+stress_job (gpointer user_data)
+{
+  g_atomic_int_inc (&stress_for_func->job_runs[GPOINTER_TO_UINT (user_data)]);
+}
+
+static void
+stress_job_notify (gpointer user_data)
+{
+  g_atomic_int_inc (&stress_for_func->job_notifies[GPOINTER_TO_UINT (user_data)]);
+}
+
+static void
 publish (Stress *stress,
          guint   submitter,
          guint   published)
@@ -201,6 +217,11 @@ submitter_thread (gpointer data)
           g_assert_no_error (error);
         }
       g_assert_cmpint (pmt_task_get_priority (task), ==, priority);
+
+      g_assert_true (pmt_pool_execute_full (stress->pool, priority, stress_job,
+                                            GUINT_TO_POINTER (index), stress_job_notify,
+                                            &error));
+      g_assert_no_error (error);
 
       /* Written before publish() takes progress_mutex; readers take it
        * too and read only published slots. */
@@ -348,6 +369,7 @@ test_stress (void)
   guint64 n_by_state[PMT_TASK_STATE_CANCELLED + 1] = { 0, };
   guint64 n_submitted, n_succeeded, n_failed, n_cancelled;
   guint n_waited = 0, n_started_then_cancelled = 0;
+  guint64 n_jobs_run = 0;
   guint n_waiters_done;
   g_autoptr(PmtPool) lookup = NULL;
   gint64 start, submitted_time, shutdown_time;
@@ -361,6 +383,8 @@ test_stress (void)
   stress.n_runs = g_new0 (gint, stress.n_tasks);
   stress.saw_cancel = g_new0 (gint, stress.n_tasks);
   stress.n_woken = g_new0 (gint, stress.n_tasks);
+  stress.job_runs = g_new0 (gint, stress.n_tasks);
+  stress.job_notifies = g_new0 (gint, stress.n_tasks);
   ids = g_new0 (guint64, stress.n_tasks);
   g_mutex_init (&stress.completed_mutex);
   stress.n_completed = g_hash_table_new (g_direct_hash, g_direct_equal);
@@ -385,7 +409,7 @@ test_stress (void)
   g_assert_nonnull (stress.pool);
   pmt_test_finalize_watch_init (&stress.pool_finalized, stress.pool);
 
-  g_test_message ("%u tasks, %d submitters, %d cancellers, %d waiters, %d workers",
+  g_test_message ("%u tasks and as many jobs, %d submitters, %d cancellers, %d waiters, %d workers",
                   stress.n_tasks, N_SUBMITTERS, N_CANCELLERS, N_WAITERS, MAX_WORKERS);
 
   start = g_get_monotonic_time ();
@@ -515,16 +539,28 @@ test_stress (void)
     }
   g_assert_cmpint (g_atomic_int_get (&stress.n_waits), ==, n_waited);
 
-  /* The pool's counters against the tasks themselves. */
-  g_assert_cmpuint (n_submitted, ==, stress.n_tasks);
+  /* Every job: run at most once, its data let go of exactly once. */
+  for (guint i = 0; i < stress.n_tasks; i++)
+    {
+      g_assert_cmpint (g_atomic_int_get (&stress.job_runs[i]), <=, 1);
+      g_assert_cmpint (g_atomic_int_get (&stress.job_notifies[i]), ==, 1);
+      n_jobs_run += g_atomic_int_get (&stress.job_runs[i]);
+    }
+
+  /* The pool's counters against the tasks and jobs themselves: a job
+   * succeeds when it ran, and is cancelled when it did not. */
+  g_assert_cmpuint (n_submitted, ==, 2 * (guint64) stress.n_tasks);
   g_assert_cmpuint (n_succeeded + n_failed + n_cancelled, ==, n_submitted);
-  g_assert_cmpuint (n_succeeded, ==, n_by_state[PMT_TASK_STATE_SUCCEEDED]);
+  g_assert_cmpuint (n_succeeded, ==, n_by_state[PMT_TASK_STATE_SUCCEEDED] + n_jobs_run);
   g_assert_cmpuint (n_failed, ==, n_by_state[PMT_TASK_STATE_FAILED]);
-  g_assert_cmpuint (n_cancelled, ==, n_by_state[PMT_TASK_STATE_CANCELLED]);
+  g_assert_cmpuint (n_cancelled, ==,
+                    n_by_state[PMT_TASK_STATE_CANCELLED] + (stress.n_tasks - n_jobs_run));
 
   g_test_message ("%" G_GUINT64_FORMAT " succeeded, %" G_GUINT64_FORMAT " failed, %"
-                  G_GUINT64_FORMAT " cancelled (%u while running); %u waits",
-                  n_succeeded, n_failed, n_cancelled, n_started_then_cancelled, n_waited);
+                  G_GUINT64_FORMAT " cancelled (%u while running); %" G_GUINT64_FORMAT
+                  " of %u jobs ran; %u waits",
+                  n_succeeded, n_failed, n_cancelled, n_started_then_cancelled, n_jobs_run,
+                  stress.n_tasks, n_waited);
   g_test_message ("time: %.2f s in all (submitting %.2f s, shutdown %.2f s, checks %.2f s)",
                   (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC,
                   (submitted_time - start) / (gdouble) G_USEC_PER_SEC,
@@ -554,6 +590,8 @@ test_stress (void)
   g_free (stress.n_runs);
   g_free (stress.saw_cancel);
   g_free (stress.n_woken);
+  g_free (stress.job_runs);
+  g_free (stress.job_notifies);
   g_hash_table_unref (stress.n_completed);
   g_mutex_clear (&stress.completed_mutex);
   g_mutex_clear (&stress.progress_mutex);

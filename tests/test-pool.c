@@ -85,28 +85,6 @@ push (PmtPool *pool,
   g_assert_no_error (error);
 }
 
-/* After pmt_pool_wait_completion() or pmt_pool_shutdown() returned TRUE,
- * the counters are exact. */
-static void
-assert_counters_settled (PmtPool *pool)
-{
-  g_assert_cmpuint (pmt_pool_get_n_unfinished (pool), ==, 0);
-  g_assert_cmpuint (pmt_pool_get_n_queued (pool), ==, 0);
-  g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==,
-                    pmt_pool_get_n_succeeded (pool) +
-                    pmt_pool_get_n_failed (pool) +
-                    pmt_pool_get_n_cancelled (pool));
-}
-
-static void
-shutdown_pool (PmtPool *pool)
-{
-  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
-  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
-  g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 0);
-  assert_counters_settled (pool);
-}
-
 /* Watching a numeric property of a pool through its notify signal.  The
  * handler reads the value itself: GLib may fold concurrent notifications
  * of one property, so values are what counts, not emissions. */
@@ -427,13 +405,13 @@ test_priority_order (gconstpointer data)
         }
     }
 
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, N_ORDER_TASKS + 1);
   g_assert_cmpuint (pmt_pool_get_n_cancelled (pool), ==, n_cancelled);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, N_ORDER_TASKS + 1 - n_cancelled);
   g_assert_cmpuint (pmt_pool_get_n_failed (pool), ==, 0);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   g_mutex_clear (&log.mutex);
   g_free (log.order);
@@ -498,7 +476,7 @@ test_autoscale_up_to_max (gconstpointer data)
     }
   g_assert_cmpuint (g_hash_table_size (workers), ==, 4);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     g_object_unref (tasks[i]);
   pmt_test_gate_clear (&gate);
@@ -570,7 +548,7 @@ test_autoscale_idle_shrink (gconstpointer data)
     g_assert_true (pmt_worker_join (worker, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_worker_get_state (survivor), !=, PMT_WORKER_STATE_STOPPED);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   pmt_test_flush_context (context);
   prop_watch_clear (&watch);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
@@ -656,7 +634,7 @@ test_autoscale_min_workers (gconstpointer data)
   g_assert_cmpuint (watch.max, ==, 3);
   g_assert_false (watch.off_thread);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   pmt_test_flush_context (context);
   prop_watch_clear (&watch);
 }
@@ -743,7 +721,7 @@ test_max_workers_changed (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (raised); i++)
     pmt_test_assert_task_succeeded (raised[i]);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   for (guint i = 0; i < G_N_ELEMENTS (blocked); i++)
     g_object_unref (blocked[i]);
   for (guint i = 0; i < G_N_ELEMENTS (raised); i++)
@@ -901,7 +879,7 @@ test_refusal_blocked (gconstpointer data)
   g_thread_join (waiter);
 
   pmt_test_assert_task_succeeded (test.sub);
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, n_accepted + 2);
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, n_accepted);
 
@@ -911,7 +889,7 @@ test_refusal_blocked (gconstpointer data)
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, n_accepted + 1);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   g_clear_object (&test.sub);
   pmt_test_gate_clear (&test.gate);
@@ -937,7 +915,7 @@ test_refusal_stopped (gconstpointer data)
 
   done = submit (pool, pmt_test_return_index_func, GUINT_TO_POINTER (1));
   pmt_test_assert_task_succeeded (done);
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   refused = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
   g_assert_false (pmt_pool_push (pool, refused, &error));
@@ -1069,7 +1047,7 @@ test_shutdown_flags (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     g_assert_cmpint (g_atomic_int_get (&n_completed[i]), ==, 1);
 
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, G_N_ELEMENTS (tasks));
   g_assert_cmpuint (pmt_pool_get_n_cancelled (pool), ==, n_cancelled_expected);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==,
@@ -1128,7 +1106,7 @@ test_shutdown_timeout (gconstpointer data)
   pmt_test_assert_task_succeeded (stubborn);
   pmt_test_assert_task_succeeded (queued);
   g_assert_cmpint (pmt_test_task_get_int (queued), ==, 3);
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 2);
 
   pmt_test_gate_clear (&gate);
@@ -1154,7 +1132,7 @@ test_join (gconstpointer data)
       g_assert_cmpint (pmt_task_get_state (tasks->pdata[i]), ==, PMT_TASK_STATE_SUCCEEDED);
       g_assert_cmpint (pmt_test_task_get_int (tasks->pdata[i]), ==, i);
     }
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 100);
 
   late = pmt_pool_submit (pool, pmt_test_return_index_func, NULL, NULL, &error);
@@ -1213,7 +1191,7 @@ test_registry_unique_name (gconstpointer data)
   g_assert_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE);
   g_clear_error (&error);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   /* Shut down and released: the pool is finalized (its workers, gone,
    * may drop their references a moment after shutdown returned) and
@@ -1237,7 +1215,7 @@ test_registry_unique_name (gconstpointer data)
   pmt_test_assert_task_succeeded (task);
   g_assert_cmpint (pmt_test_task_get_int (task), ==, 6);
   g_object_unref (task);
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   g_object_unref (pool);
 }
 
@@ -1272,7 +1250,7 @@ test_registry_generated_names (gconstpointer data)
       char *name = g_strdup (pmt_pool_get_name (pools[i]));
       PmtPool *found;
 
-      shutdown_pool (pools[i]);
+      pmt_test_shutdown_pool (pools[i]);
       g_object_unref (pools[i]);
       found = pmt_pool_lookup (name);
       g_assert_null (found);
@@ -1315,7 +1293,7 @@ test_registry_join_all (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
     {
       g_assert_cmpint (pmt_pool_get_state (pools[i]), ==, PMT_POOL_STATE_STOPPED);
-      assert_counters_settled (pools[i]);
+      pmt_test_assert_pool_settled (pools[i]);
     }
   for (guint i = 0; i < tasks->len; i++)
     g_assert_cmpint (pmt_task_get_state (tasks->pdata[i]), ==, PMT_TASK_STATE_SUCCEEDED);
@@ -1384,7 +1362,7 @@ test_registry_concurrent_new (gconstpointer data)
   g_assert_true (found == winner);
   g_object_unref (found);
 
-  shutdown_pool (winner);
+  pmt_test_shutdown_pool (winner);
   g_object_unref (winner);
   found = pmt_pool_lookup ("test-pool-registry-race");
   g_assert_null (found);
@@ -1534,10 +1512,10 @@ test_map (gconstpointer data)
     }
 
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, G_N_ELEMENTS (chunk_sizes) * N_MAP_ITEMS);
   g_assert_cmpuint (pmt_pool_get_n_failed (pool), ==, G_N_ELEMENTS (chunk_sizes) * n_failing);
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   for (guint c = 0; c < G_N_ELEMENTS (chunk_sizes); c++)
     {
@@ -1618,7 +1596,7 @@ test_as_completed_order (gconstpointer data)
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 0);
 
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
     {
       g_object_unref (tasks[i]);
@@ -1658,7 +1636,7 @@ test_as_completed_mixed (gconstpointer data)
   g_assert_true (pmt_task_is_done (later));
   g_assert_cmpuint (pmt_completion_queue_get_n_pending (queue), ==, 0);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   pmt_test_gate_clear (&gate);
 }
 
@@ -1804,14 +1782,14 @@ test_nested (gconstpointer data)
       g_assert_cmpint (g_atomic_int_get (&nested.n_siblings_run), ==, NESTED_DEPTH);
       n_expected += NESTED_DEPTH;
     }
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, n_expected);
 
   /* Nested work ran in the waiting thread, the pool's only worker. */
   g_assert_cmpint (g_atomic_int_get (&nested.n_other_threads), ==, 0);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 1);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 }
 
 /* /pmt/pool/submit/concurrent */
@@ -1919,12 +1897,12 @@ test_submit_concurrent (gconstpointer data)
         }
     }
 
-  assert_counters_settled (pool);
+  pmt_test_assert_pool_settled (pool);
   g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, N_SUBMITTERS * N_SUBMITS_PER_THREAD);
   g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, N_SUBMITTERS * N_SUBMITS_PER_THREAD);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), <=, 4);
 
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   for (guint t = 0; t < N_SUBMITTERS; t++)
     g_ptr_array_unref (submitters[t].tasks);
   barrier_clear (&barrier);
@@ -1999,7 +1977,7 @@ test_main_context_completed (gconstpointer data)
   g_assert_false (watch.not_owner);
 
   g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   pmt_test_flush_context (context);
   pmt_test_flush_context (own_context);
   g_assert_cmpint (g_atomic_int_get (&watch.n_completed), ==, 1);
@@ -2047,7 +2025,7 @@ test_main_context_coalesced_notify (gconstpointer data)
   g_assert_cmpuint (state.last, ==, PMT_POOL_STATE_ACTIVE);
 
   /* The end of the pool is announced there too. */
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   g_assert_cmpuint (state.last, ==, PMT_POOL_STATE_ACTIVE);
   pmt_test_flush_context (context);
   g_assert_cmpuint (state.last, ==, PMT_POOL_STATE_STOPPED);
@@ -2133,7 +2111,7 @@ test_properties (gconstpointer data)
   g_assert_cmpint (pmt_pool_get_idle_timeout (pool), ==, 1000);
 
   /* Never ran anything: it stops at once. */
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
 
   /* A pool that ran: ACTIVE, and its workers know it.  (Another pool:
    * GLib 2.74's datalist bit locks are invisible to ThreadSanitizer, so a
@@ -2144,7 +2122,7 @@ test_properties (gconstpointer data)
   g_assert_cmpint (pmt_pool_get_state (active), ==, PMT_POOL_STATE_ACTIVE);
   pmt_test_assert_task_succeeded (task);
   g_assert_true (pmt_worker_get_pool (pmt_task_get_worker (task)) == active);
-  shutdown_pool (active);
+  pmt_test_shutdown_pool (active);
 }
 
 /* /pmt/pool/programming-errors */
@@ -2236,7 +2214,7 @@ test_programming_errors (gconstpointer data)
   g_test_assert_expected_messages ();
 
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
-  shutdown_pool (pool);
+  pmt_test_shutdown_pool (pool);
   pmt_test_gate_clear (&gate);
 }
 

@@ -66,6 +66,27 @@ def test_priority_order():
     assert pool.join(10 * SECOND)
 
 
+def test_pool_execute_jobs():
+    pool = Pmt.Pool.new(None, 2)
+    seen = []
+
+    def job(n):
+        seen.append(n)
+
+    for i in range(100):
+        assert pool.execute_full(i % 3, job, i)
+    assert pool.wait_completion(10 * SECOND, False)
+    assert sorted(seen) == list(range(100)), seen
+    assert pool.get_n_succeeded() == 100
+    assert pool.join(10 * SECOND)
+    try:
+        pool.execute(job, 0)
+    except GLib.Error as error:
+        assert error.matches(Pmt.error_quark(), Pmt.Error.STOPPED)
+    else:
+        raise AssertionError("a stopped pool took a job")
+
+
 def test_command_task():
     task = Pmt.Task.new_command(["printf", "abc"])
     pool = Pmt.Pool.new(None, 1)
