@@ -1415,9 +1415,10 @@ count_accepted_locked (PmtPool *self,
 static gboolean
 mark_queued_locked (PmtPool  *self,
                     PmtTask  *task,
+                    gint     *priority,
                     GError  **error)
 {
-  switch (_pmt_task_mark_queued (task, self, self->main_context))
+  switch (_pmt_task_mark_queued (task, self, self->main_context, priority))
     {
     case PMT_TASK_ENQUEUE_OK:
       return TRUE;
@@ -1456,16 +1457,17 @@ pmt_pool_push (PmtPool  *self,
 {
   guint mask = 0, n_start = 0;
   gboolean accepted;
+  gint priority;
 
   g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
   g_return_val_if_fail (PMT_IS_TASK (task), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   lock (self);
-  accepted = accepting_locked (self, error) && mark_queued_locked (self, task, error);
+  accepted = accepting_locked (self, error) && mark_queued_locked (self, task, &priority, error);
   if (accepted)
     {
-      _pmt_queue_push_unlocked (self->queue, g_object_ref (task), pmt_task_get_priority (task));
+      _pmt_queue_push_unlocked (self->queue, g_object_ref (task), priority);
       count_accepted_locked (self, 1, &mask);
       n_start = reserve_workers_locked (self, &mask);
     }
@@ -1704,7 +1706,7 @@ push_chunks_locked (PmtPool    *self,
                     GError    **error)
 {
   for (guint i = 0; i < tasks->len; i++)
-    if (!mark_queued_locked (self, g_ptr_array_index (tasks, i), error))
+    if (!mark_queued_locked (self, g_ptr_array_index (tasks, i), NULL, error))
       {
         while (i-- > 0)
           _pmt_task_unmark_queued (g_ptr_array_index (tasks, i));

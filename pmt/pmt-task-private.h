@@ -86,10 +86,12 @@ gboolean       _pmt_task_add_done_notify (PmtTask       *self,
 /* PENDING → QUEUED, when a worker or a pool accepts the task.  A pool is
  * told when the task finishes (it holds a reference on itself while it has
  * unfinished tasks); its main context becomes the task's if the task has
- * none. */
+ * none.  @priority (may be NULL) gets the task's priority, read under the
+ * same lock. */
 PmtTaskEnqueue _pmt_task_mark_queued     (PmtTask       *self,
                                           PmtPool       *pool,
-                                          GMainContext  *pool_context);
+                                          GMainContext  *pool_context,
+                                          gint          *priority);
 /* Back to PENDING, for a submission refused after all: the refused task
  * is left untouched. */
 void           _pmt_task_unmark_queued   (PmtTask       *self);

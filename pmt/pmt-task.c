@@ -738,12 +738,15 @@ _pmt_task_run_claimed (PmtTask *self)
 PmtTaskEnqueue
 _pmt_task_mark_queued (PmtTask      *self,
                        PmtPool      *pool,
-                       GMainContext *pool_context)
+                       GMainContext *pool_context,
+                       gint         *priority)
 {
   PmtTaskPrivate *priv = get_priv (self);
   PmtTaskEnqueue ret;
 
   g_mutex_lock (&priv->mutex);
+  if (priority != NULL)
+    *priority = priv->priority;
   if (priv->state == PMT_TASK_STATE_PENDING)
     {
       priv->state = PMT_TASK_STATE_QUEUED;

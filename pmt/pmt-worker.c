@@ -604,7 +604,7 @@ pmt_worker_push (PmtWorker  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   g_return_val_if_fail (!self->in_pool, FALSE);
 
-  switch (_pmt_task_mark_queued (task, NULL, NULL))
+  switch (_pmt_task_mark_queued (task, NULL, NULL, NULL))
     {
     case PMT_TASK_ENQUEUE_OK:
       break;
