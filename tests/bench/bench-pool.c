@@ -7,10 +7,13 @@
  * work done by a raw GThreadPool in the same run, checks them against the
  * targets of the pool's design, and exits 0 whatever they are.
  *
- *   1. throughput: no-op tasks on 2 workers, ns per task;
+ *   1. throughput: no-op work on 2 workers, ns per item, as jobs
+ *      (pmt_pool_execute(), no task object) and as tasks (pmt_pool_submit());
+ *      and, for reference, what making, running and releasing a task
+ *      costs without any pool, in one thread and in two at once;
  *   2. priority submits into a pool whose workers are all held busy, ns per
  *      push in a window at 10 000 queued, one at 100 000 and on average;
- *   3. heap growth per queued task, task object included.
+ *   3. heap growth per queued job and per queued task, task object included.
  *
  * PMT_BENCH_SCALE (a float, default 1.0) scales every count, for quick runs.
  * Build it in release mode: `meson setup build --buildtype=release`.
@@ -77,16 +80,19 @@ compare_doubles (gconstpointer a,
   return (da > db) - (da < db);
 }
 
+/* Leaves @values in their order. */
 static double
-median (double *values,
-        guint   n_values)
+median (const double *values,
+        guint         n_values)
 {
-  qsort (values, n_values, sizeof (double), compare_doubles);
+  g_autofree double *sorted = g_memdup2 (values, n_values * sizeof (double));
+
+  qsort (sorted, n_values, sizeof (double), compare_doubles);
 
   if (n_values % 2 == 1)
-    return values[n_values / 2];
+    return sorted[n_values / 2];
 
-  return (values[n_values / 2 - 1] + values[n_values / 2]) / 2.0;
+  return (sorted[n_values / 2 - 1] + sorted[n_values / 2]) / 2.0;
 }
 
 /* "1 000 000" */
@@ -141,6 +147,21 @@ static void
 noop_task (G_GNUC_UNUSED PmtTask  *task,
            G_GNUC_UNUSED gpointer  user_data)
 {
+}
+
+static void
+noop_job (G_GNUC_UNUSED gpointer user_data)
+{
+}
+
+static void
+execute_or_die (PmtPool *pool,
+                gint     priority)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!pmt_pool_execute_full (pool, priority, noop_job, NULL, NULL, &error))
+    g_error ("pmt_pool_execute_full: %s", error->message);
 }
 
 static void
@@ -231,7 +252,8 @@ pmt_pool_destroy (PmtPool          *pool,
 /* 1. Throughput ---------------------------------------------------------- */
 
 static double
-throughput_pmt (guint n_tasks)
+throughput_pmt (guint    n_tasks,
+                gboolean jobs)
 {
   PmtPool *pool = new_pmt_pool ();
   gint64 start, end;
@@ -240,8 +262,15 @@ throughput_pmt (guint n_tasks)
   for (guint i = 0; i < n_tasks; i++)
     {
       g_autoptr(GError) error = NULL;
-      PmtTask *task = pmt_pool_submit (pool, noop_task, NULL, NULL, &error);
+      PmtTask *task;
 
+      if (jobs)
+        {
+          execute_or_die (pool, G_PRIORITY_DEFAULT);
+          continue;
+        }
+
+      task = pmt_pool_submit (pool, noop_task, NULL, NULL, &error);
       if (task == NULL)
         g_error ("pmt_pool_submit: %s", error->message);
       g_object_unref (task);
@@ -272,6 +301,45 @@ throughput_gtp (guint n_tasks)
   for (guint i = 0; i < n_tasks; i++)
     g_thread_pool_push (gtp, GTP_NOOP_ITEM, NULL);
   g_thread_pool_free (gtp, FALSE, TRUE);
+  end = now_ns ();
+
+  return (double) (end - start) / n_tasks;
+}
+
+/* What a task object costs by itself, without a pool: @n_threads threads
+ * each make, run and release their share of @n_tasks tasks, in parallel.
+ * With two threads this bounds what two workers can do with tasks. */
+static gpointer
+lifecycle_thread (gpointer data)
+{
+  guint n_tasks = GPOINTER_TO_UINT (data);
+
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      PmtTask *task = pmt_task_new (noop_task, NULL, NULL);
+
+      pmt_task_run (task);
+      g_object_unref (task);
+    }
+
+  return NULL;
+}
+
+static double
+task_lifecycle (guint n_tasks,
+                guint n_threads)
+{
+  GThread *threads[N_WORKERS];
+  gint64 start, end;
+
+  g_assert (n_threads <= N_WORKERS);
+
+  start = now_ns ();
+  for (guint i = 0; i < n_threads; i++)
+    threads[i] = g_thread_new ("bench-lifecycle", lifecycle_thread,
+                               GUINT_TO_POINTER (n_tasks / n_threads));
+  for (guint i = 0; i < n_threads; i++)
+    g_thread_join (threads[i]);
   end = now_ns ();
 
   return (double) (end - start) / n_tasks;
@@ -352,30 +420,10 @@ push_pmt_submit_one (PushTarget *target,
 }
 
 static void
-push_pmt_submit (const PushPlan *plan,
-                 PushTimes      *times)
+push_pmt_execute_one (PushTarget *target,
+                      guint       i)
 {
-  PushTarget target = { plan, NULL, NULL, NULL };
-  g_autoptr(GPtrArray) gates = NULL;
-  PmtTestGate gate;
-
-  target.pool = new_pmt_pool ();
-  target.tasks = g_new0 (PmtTask *, plan->n_pushes);
-  pmt_test_gate_init (&gate);
-  gates = pmt_pool_hold_busy (target.pool, &gate);
-
-  time_pushes (&target, push_pmt_submit_one, times);
-
-  if (pmt_pool_get_n_queued (target.pool) != plan->n_pushes)
-    g_error ("PmtPool queued %u of %u tasks",
-             pmt_pool_get_n_queued (target.pool), plan->n_pushes);
-
-  pmt_test_gate_open (&gate);
-  pmt_pool_destroy (target.pool, PMT_SHUTDOWN_CANCEL_QUEUED);
-  for (guint i = 0; i < plan->n_pushes; i++)
-    g_object_unref (target.tasks[i]);
-  g_free (target.tasks);
-  pmt_test_gate_clear (&gate);
+  execute_or_die (target->pool, target->plan->priorities[i]);
 }
 
 static void
@@ -388,18 +436,29 @@ push_pmt_existing_one (PushTarget *target,
     g_error ("pmt_pool_push: %s", error->message);
 }
 
-/* The same with tasks made beforehand: the cost of the queue alone. */
+typedef enum
+{
+  NO_TASKS,             /* jobs */
+  TASKS_MADE_BY_PUSH,   /* @push stores them in target->tasks */
+  TASKS_MADE_BEFORE,    /* made here, untimed: the cost of the queue alone */
+} TaskSource;
+
+/* Times @push into a PmtPool whose workers are all held busy, then shuts
+ * the pool down, cancelling what it queued. */
 static void
-push_pmt_existing (const PushPlan *plan,
-                   PushTimes      *times)
+push_into_busy_pmt_pool (const PushPlan *plan,
+                         PushFunc        push,
+                         TaskSource      source,
+                         PushTimes      *times)
 {
   PushTarget target = { plan, NULL, NULL, NULL };
   g_autoptr(GPtrArray) gates = NULL;
   PmtTestGate gate;
 
   target.pool = new_pmt_pool ();
-  target.tasks = g_new0 (PmtTask *, plan->n_pushes);
-  for (guint i = 0; i < plan->n_pushes; i++)
+  if (source != NO_TASKS)
+    target.tasks = g_new0 (PmtTask *, plan->n_pushes);
+  for (guint i = 0; source == TASKS_MADE_BEFORE && i < plan->n_pushes; i++)
     {
       target.tasks[i] = pmt_task_new (noop_task, NULL, NULL);
       pmt_task_set_priority (target.tasks[i], plan->priorities[i]);
@@ -407,11 +466,15 @@ push_pmt_existing (const PushPlan *plan,
   pmt_test_gate_init (&gate);
   gates = pmt_pool_hold_busy (target.pool, &gate);
 
-  time_pushes (&target, push_pmt_existing_one, times);
+  time_pushes (&target, push, times);
+
+  if (pmt_pool_get_n_queued (target.pool) != plan->n_pushes)
+    g_error ("PmtPool queued %u of %u pushes",
+             pmt_pool_get_n_queued (target.pool), plan->n_pushes);
 
   pmt_test_gate_open (&gate);
   pmt_pool_destroy (target.pool, PMT_SHUTDOWN_CANCEL_QUEUED);
-  for (guint i = 0; i < plan->n_pushes; i++)
+  for (guint i = 0; target.tasks != NULL && i < plan->n_pushes; i++)
     g_object_unref (target.tasks[i]);
   g_free (target.tasks);
   pmt_test_gate_clear (&gate);
@@ -470,6 +533,7 @@ push_times_median (PushTimes *runs,
  * the same reason. */
 static void
 memory_per_queued (guint   n_tasks,
+                   double *job_bytes,
                    double *pmt_bytes,
                    double *gtp_bytes)
 {
@@ -477,13 +541,16 @@ memory_per_queued (guint   n_tasks,
   PmtTestGate pmt_gate, gtp_gate;
   g_autoptr(GPtrArray) gates = NULL;
   GThreadPool *gtp;
-  gint64 before, middle, after;
+  gint64 start, before, middle, after;
 
   pmt_test_gate_init (&pmt_gate);
   pmt_test_gate_init (&gtp_gate);
   gates = pmt_pool_hold_busy (pool, &pmt_gate);
   gtp = gtp_new_held_busy (&gtp_gate);
 
+  start = heap_in_use ();
+  for (guint i = 0; i < n_tasks; i++)
+    execute_or_die (pool, G_PRIORITY_DEFAULT);
   before = heap_in_use ();
   for (guint i = 0; i < n_tasks; i++)
     {
@@ -501,10 +568,11 @@ memory_per_queued (guint   n_tasks,
 
   if (before < 0)
     {
-      *pmt_bytes = *gtp_bytes = -1.0;
+      *job_bytes = *pmt_bytes = *gtp_bytes = -1.0;
     }
   else
     {
+      *job_bytes = (double) (before - start) / n_tasks;
       *pmt_bytes = (double) (middle - before) / n_tasks;
       *gtp_bytes = (double) (after - middle) / n_tasks;
     }
@@ -529,6 +597,17 @@ print_row (const char *label,
           label, pmt, unit, gtp, unit, gtp / pmt);
 }
 
+/* Every run, in the order they ran: the median hides how they spread. */
+static void
+print_runs (const char *label,
+            double     *values)
+{
+  printf ("  %-28s", label);
+  for (guint r = 0; r < N_REPS; r++)
+    printf (" %7.1f", values[r]);
+  printf ("\n");
+}
+
 static void
 print_target (const char *label,
               const char *figure,
@@ -537,18 +616,58 @@ print_target (const char *label,
   printf ("  %-48s %-18s %s\n", label, figure, pass ? "PASS" : "FAIL");
 }
 
+static void
+print_ratio_target (const char *label,
+                    double      ratio)
+{
+  g_autofree char *figure = g_strdup_printf ("%.2fx", ratio);
+
+  print_target (label, figure, ratio >= TARGET_THROUGHPUT_RATIO);
+}
+
+static void
+print_bytes_target (const char *label,
+                    double      bytes)
+{
+  g_autofree char *figure = g_strdup_printf ("%.1f B", bytes);
+
+  print_target (label, figure, bytes <= TARGET_BYTES_PER_TASK);
+}
+
+static void
+print_push_targets (const char      *what,
+                    const PushPlan  *plan,
+                    const PushTimes *times)
+{
+  g_autofree char *small_str = format_count (plan->at_small);
+  g_autofree char *large_str = format_count (plan->at_large);
+  g_autofree char *small_label = g_strdup_printf ("%s: push <= 100 ns at %s queued",
+                                                  what, small_str);
+  g_autofree char *large_label = g_strdup_printf ("%s: push <= 100 ns at %s queued",
+                                                  what, large_str);
+  g_autofree char *flat_label = g_strdup_printf ("%s: flat, (at %s) / (at %s) <= 1.5",
+                                                 what, large_str, small_str);
+  g_autofree char *small_fig = g_strdup_printf ("%.1f ns", times->at_small);
+  g_autofree char *large_fig = g_strdup_printf ("%.1f ns", times->at_large);
+  g_autofree char *flat_fig = g_strdup_printf ("%.2fx", times->at_large / times->at_small);
+
+  print_target (small_label, small_fig, times->at_small <= TARGET_PUSH_NS);
+  print_target (large_label, large_fig, times->at_large <= TARGET_PUSH_NS);
+  print_target (flat_label, flat_fig, times->at_large / times->at_small <= TARGET_FLATNESS);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   const char *scale_env = g_getenv ("PMT_BENCH_SCALE");
   guint n_throughput, n_pushes, n_memory;
-  double pmt_ns[N_REPS], gtp_ns[N_REPS];
-  double pmt_tp, gtp_tp;
-  PushTimes submit_runs[N_REPS], existing_runs[N_REPS];
-  PushTimes pmt_submit, pmt_existing, gtp_sorted = { 0, };
+  double job_ns[N_REPS], pmt_ns[N_REPS], gtp_ns[N_REPS];
+  double job_tp, pmt_tp, gtp_tp, lifecycle_1, lifecycle_2;
+  PushTimes execute_runs[N_REPS], submit_runs[N_REPS], existing_runs[N_REPS];
+  PushTimes pmt_execute, pmt_submit, pmt_existing, gtp_sorted = { 0, };
   PushPlan plan;
-  double pmt_bytes, gtp_bytes;
+  double job_bytes, pmt_bytes, gtp_bytes;
   g_autoptr(GRand) rand = NULL;
   g_autofree char *n_throughput_str = NULL;
   g_autofree char *n_pushes_str = NULL;
@@ -556,7 +675,6 @@ main (int   argc,
   g_autofree char *at_small_str = NULL;
   g_autofree char *at_large_str = NULL;
   g_autofree char *window_str = NULL;
-  g_autofree char *figure = NULL;
 
   if (argc > 1)
     {
@@ -615,24 +733,29 @@ main (int   argc,
   fflush (stdout);
 
   /* Memory first: see memory_per_queued(). */
-  memory_per_queued (n_memory, &pmt_bytes, &gtp_bytes);
+  memory_per_queued (n_memory, &job_bytes, &pmt_bytes, &gtp_bytes);
 
-  /* Interleaved, so that both share the machine's noise. */
+  /* Interleaved, in a rotating order, so that all share the machine's
+   * noise. */
   for (guint r = 0; r < N_REPS; r++)
-    {
-      if (r % 2 == 0)
+    for (guint k = 0; k < 3; k++)
+      switch ((r + k) % 3)
         {
-          pmt_ns[r] = throughput_pmt (n_throughput);
+        case 0:
+          job_ns[r] = throughput_pmt (n_throughput, TRUE);
+          break;
+        case 1:
+          pmt_ns[r] = throughput_pmt (n_throughput, FALSE);
+          break;
+        default:
           gtp_ns[r] = throughput_gtp (n_throughput);
+          break;
         }
-      else
-        {
-          gtp_ns[r] = throughput_gtp (n_throughput);
-          pmt_ns[r] = throughput_pmt (n_throughput);
-        }
-    }
+  job_tp = median (job_ns, N_REPS);
   pmt_tp = median (pmt_ns, N_REPS);
   gtp_tp = median (gtp_ns, N_REPS);
+  lifecycle_1 = task_lifecycle (n_throughput, 1);
+  lifecycle_2 = task_lifecycle (n_throughput, N_WORKERS);
 
   /* The sorted GThreadPool is slow (linear per push): one run, in the
    * middle of PmtPool's. */
@@ -640,16 +763,26 @@ main (int   argc,
     {
       if (r == N_REPS / 2)
         push_gtp_sorted (&plan, &gtp_sorted);
-      push_pmt_submit (&plan, &submit_runs[r]);
-      push_pmt_existing (&plan, &existing_runs[r]);
+      push_into_busy_pmt_pool (&plan, push_pmt_execute_one, NO_TASKS, &execute_runs[r]);
+      push_into_busy_pmt_pool (&plan, push_pmt_submit_one, TASKS_MADE_BY_PUSH, &submit_runs[r]);
+      push_into_busy_pmt_pool (&plan, push_pmt_existing_one, TASKS_MADE_BEFORE,
+                               &existing_runs[r]);
     }
+  push_times_median (execute_runs, N_REPS, &pmt_execute);
   push_times_median (submit_runs, N_REPS, &pmt_submit);
   push_times_median (existing_runs, N_REPS, &pmt_existing);
 
-  printf ("1. No-op tasks: %s on %u workers, median of %u runs\n",
+  printf ("1. No-op work: %s items on %u workers, median of %u runs\n",
           n_throughput_str, N_WORKERS, N_REPS);
   printf ("  %-28s %15s %15s %10s\n", "", "PmtPool", "GThreadPool", "GTP/Pmt");
-  print_row ("time per task", pmt_tp, gtp_tp, "ns");
+  print_row ("per job (execute)", job_tp, gtp_tp, "ns");
+  print_row ("per task (submit)", pmt_tp, gtp_tp, "ns");
+  print_runs ("runs, jobs", job_ns);
+  print_runs ("runs, tasks", pmt_ns);
+  print_runs ("runs, GThreadPool", gtp_ns);
+  printf ("  without a pool, pmt_task_new() + pmt_task_run() + g_object_unref():\n");
+  printf ("  %-28s %12.1f ns\n", "one thread", lifecycle_1);
+  printf ("  %-28s %12.1f ns\n", "two threads in parallel", lifecycle_2);
   printf ("\n");
 
   printf ("2. Priority submits into a busy pool: %s random priorities\n"
@@ -661,17 +794,22 @@ main (int   argc,
     g_autofree char *small_label = g_strdup_printf ("push at %s queued", at_small_str);
     g_autofree char *large_label = g_strdup_printf ("push at %s queued", at_large_str);
 
+    printf ("  pmt_pool_execute_full(), jobs:\n");
+    print_row (small_label, pmt_execute.at_small, gtp_sorted.at_small, "ns");
+    print_row (large_label, pmt_execute.at_large, gtp_sorted.at_large, "ns");
+    print_row ("push, average", pmt_execute.average, gtp_sorted.average, "ns");
+    printf ("  pmt_pool_submit_full(), tasks made by the call:\n");
     print_row (small_label, pmt_submit.at_small, gtp_sorted.at_small, "ns");
     print_row (large_label, pmt_submit.at_large, gtp_sorted.at_large, "ns");
     print_row ("push, average", pmt_submit.average, gtp_sorted.average, "ns");
-    printf ("  pmt_pool_push() of tasks made beforehand (the queue alone):\n");
+    printf ("  pmt_pool_push() of tasks made beforehand:\n");
     printf ("  %-28s %12.1f ns\n", small_label, pmt_existing.at_small);
     printf ("  %-28s %12.1f ns\n", large_label, pmt_existing.at_large);
     printf ("  %-28s %12.1f ns\n", "push, average", pmt_existing.average);
   }
   printf ("\n");
 
-  printf ("3. Heap growth per queued task: %s queued, workers busy\n"
+  printf ("3. Heap growth per queued item: %s queued, workers busy\n"
           "   (glibc mallinfo2: uordblks + hblkhd)\n", n_memory_str);
   if (pmt_bytes < 0)
     {
@@ -680,38 +818,20 @@ main (int   argc,
   else
     {
       printf ("  %-28s %15s %15s\n", "", "PmtPool", "GThreadPool");
+      printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued job", job_bytes, gtp_bytes);
       printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued task", pmt_bytes, gtp_bytes);
     }
   printf ("\n");
 
   printf ("Targets\n");
-  figure = g_strdup_printf ("%.2fx", gtp_tp / pmt_tp);
-  print_target ("no-op throughput >= 1.0x GThreadPool", figure,
-                gtp_tp / pmt_tp >= TARGET_THROUGHPUT_RATIO);
-  g_clear_pointer (&figure, g_free);
-  {
-    g_autofree char *small_label = g_strdup_printf ("priority submit <= 100 ns, at %s queued",
-                                                    at_small_str);
-    g_autofree char *large_label = g_strdup_printf ("priority submit <= 100 ns, at %s queued",
-                                                    at_large_str);
-    g_autofree char *flat_label = g_strdup_printf ("flat: (at %s) / (at %s) <= 1.5",
-                                                   at_large_str, at_small_str);
-
-    figure = g_strdup_printf ("%.1f ns", pmt_submit.at_small);
-    print_target (small_label, figure, pmt_submit.at_small <= TARGET_PUSH_NS);
-    g_clear_pointer (&figure, g_free);
-    figure = g_strdup_printf ("%.1f ns", pmt_submit.at_large);
-    print_target (large_label, figure, pmt_submit.at_large <= TARGET_PUSH_NS);
-    g_clear_pointer (&figure, g_free);
-    figure = g_strdup_printf ("%.2fx", pmt_submit.at_large / pmt_submit.at_small);
-    print_target (flat_label, figure, pmt_submit.at_large / pmt_submit.at_small <= TARGET_FLATNESS);
-    g_clear_pointer (&figure, g_free);
-  }
+  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, jobs", gtp_tp / job_tp);
+  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, tasks", gtp_tp / pmt_tp);
+  print_push_targets ("jobs", &plan, &pmt_execute);
+  print_push_targets ("tasks", &plan, &pmt_submit);
   if (pmt_bytes >= 0)
     {
-      figure = g_strdup_printf ("%.1f B", pmt_bytes);
-      print_target ("<= 256 bytes per queued task, task included", figure,
-                    pmt_bytes <= TARGET_BYTES_PER_TASK);
+      print_bytes_target ("<= 256 bytes per queued job", job_bytes);
+      print_bytes_target ("<= 256 bytes per queued task, task included", pmt_bytes);
     }
   if (scale != 1.0)
     printf ("  (scale %.3g: the queue lengths above are scaled too)\n", scale);
