@@ -1830,6 +1830,15 @@ completion_done (PmtPool  *self,
          __atomic_load_n (&self->n_parked, __ATOMIC_SEQ_CST);
 }
 
+/* Outside the pool, nothing is left out: the tasks parked in nested waits
+ * end as soon as those waits are over, and count then. */
+static gboolean
+all_done (PmtPool  *self,
+          gpointer  data)
+{
+  return __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) == 0;
+}
+
 /**
  * pmt_pool_wait_completion:
  * @self: a #PmtPool
@@ -1837,11 +1846,13 @@ completion_done (PmtPool  *self,
  *   forever, 0 only checks
  * @block: whether to refuse submissions from outside the pool meanwhile
  *
- * Waits until every task the pool accepted is done.  With @block, other
- * threads' submissions are refused with %PMT_ERROR_BLOCKED while it
+ * Waits until every task and job the pool accepted is done.  With @block,
+ * other threads' submissions are refused with %PMT_ERROR_BLOCKED while it
  * waits; tasks running in the pool may still submit sub-tasks, and the
- * wait covers them.  Called from one of the pool's tasks, it waits for
- * the others and runs queued ones meanwhile.
+ * wait covers them.  Called from one of the pool's tasks or jobs, it runs
+ * queued ones meanwhile, and waits for all but those that wait in
+ * pmt_pool_wait_completion() themselves (its own among them): they end
+ * once their waits are over.
  *
  * Returns: %TRUE when the work completed, %FALSE on timeout
  */
@@ -1894,14 +1905,17 @@ pmt_pool_wait_completion (PmtPool  *self,
     }
   else
     {
+      HelpDoneFunc done_func = worker != NULL ? completion_done : all_done;
+
       self->n_completion_waiters++;
-      while (!(done = completion_done (self, NULL)) && timeout_usec != 0)
+
+      while (!(done = done_func (self, NULL)) && timeout_usec != 0)
         {
           if (end_time < 0)
             g_cond_wait (&self->idle_cond, _pmt_queue_get_mutex (self->queue));
           else if (!g_cond_wait_until (&self->idle_cond, _pmt_queue_get_mutex (self->queue), end_time))
             {
-              done = completion_done (self, NULL);
+              done = done_func (self, NULL);
               break;
             }
         }
