@@ -9,6 +9,7 @@
 #include "pmt-enums.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
+#include "pmt-main-context-private.h"
 #include "pmt-pool-private.h"
 #include "pmt-queue-private.h"
 #include "pmt-task-private.h"
@@ -249,15 +250,8 @@ notify_props (PmtPool *self,
   if (self->main_context != NULL)
     {
       if (g_atomic_int_or (&self->pending_notify, mask) == 0)
-        {
-          GSource *source = g_idle_source_new ();
-
-          g_source_set_priority (source, G_PRIORITY_DEFAULT);
-          g_source_set_static_name (source, "[pmt] pool notify");
-          g_source_set_callback (source, emit_pending_notify, g_object_ref (self), g_object_unref);
-          g_source_attach (source, self->main_context);
-          g_source_unref (source);
-        }
+        _pmt_main_context_add_idle (self->main_context, "[pmt] pool notify",
+                                    emit_pending_notify, g_object_ref (self), g_object_unref);
       return;
     }
 
@@ -305,22 +299,16 @@ static void
 release_job (PmtPool *self,
              Job     *job)
 {
-  GSource *source;
-
-  if (job->notify == NULL || self->main_context == NULL)
+  if (job->notify != NULL && self->main_context != NULL)
     {
-      if (job->notify != NULL)
-        job->notify (job->user_data);
-      g_free (job);
+      _pmt_main_context_add_idle (self->main_context, "[pmt] job notify",
+                                  job_notify_idle, job, NULL);
       return;
     }
 
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[pmt] job notify");
-  g_source_set_callback (source, job_notify_idle, job, NULL);
-  g_source_attach (source, self->main_context);
-  g_source_unref (source);
+  if (job->notify != NULL)
+    job->notify (job->user_data);
+  g_free (job);
 }
 
 /* Ends a job taken off the queue (and counted out of n-queued then),

@@ -9,6 +9,7 @@
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
+#include "pmt-main-context-private.h"
 #include "pmt-pool-private.h"
 #include "pmt-task-private.h"
 #include "pmt-worker.h"
@@ -555,16 +556,8 @@ static void
 emit_completed_on (PmtTask      *self,
                    GMainContext *context)
 {
-  GSource *source;
-
-  /* An idle source, never g_main_context_invoke(): that would run the
-   * handler right here, on a worker, when nobody owns @context. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_static_name (source, "[pmt] task completed");
-  g_source_set_callback (source, emit_completed_idle, g_object_ref (self), g_object_unref);
-  g_source_attach (source, context);
-  g_source_unref (source);
+  _pmt_main_context_add_idle (context, "[pmt] task completed",
+                              emit_completed_idle, g_object_ref (self), g_object_unref);
 }
 
 /* Called once per task, by the thread that made its state terminal.  One
