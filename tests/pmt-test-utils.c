@@ -713,6 +713,28 @@ pmt_test_worker_stop_and_join (PmtWorker *worker)
 }
 
 /**
+ * pmt_test_new_pool:
+ * @name: (nullable): the pool's name
+ * @max_workers: its #PmtPool:max-workers, 0 for one per processor
+ *
+ * Makes a pool, asserting that pmt_pool_new() succeeded.
+ *
+ * Returns: (transfer full): the pool
+ */
+PmtPool *
+pmt_test_new_pool (const char *name,
+                   guint       max_workers)
+{
+  g_autoptr(GError) error = NULL;
+  PmtPool *pool = pmt_pool_new (name, max_workers, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (PMT_IS_POOL (pool));
+
+  return pool;
+}
+
+/**
  * pmt_test_assert_pool_settled:
  * @pool: a pool whose pmt_pool_wait_completion() or pmt_pool_shutdown()
  *   returned %TRUE

@@ -125,6 +125,8 @@ void      pmt_test_worker_stop_and_join   (PmtWorker      *worker);
 
 /* Pools */
 
+PmtPool  *pmt_test_new_pool               (const char     *name,
+                                           guint           max_workers);
 void      pmt_test_assert_pool_settled    (PmtPool        *pool);
 void      pmt_test_shutdown_pool          (PmtPool        *pool);
 

@@ -15,17 +15,6 @@
 #define N_JOBS_PER_THREAD   5000
 #define NESTED_DEPTH        60
 
-static PmtPool *
-new_pool (guint max_workers)
-{
-  g_autoptr(GError) error = NULL;
-  PmtPool *pool = pmt_pool_new (NULL, max_workers, &error);
-
-  g_assert_no_error (error);
-
-  return pool;
-}
-
 static void
 execute (PmtPool        *pool,
          gint            priority,
@@ -87,7 +76,7 @@ record_notify (gpointer user_data)
 static void
 test_runs_and_notifies (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (2);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
   JobRecord *records = g_new0 (JobRecord, N_JOBS);
 
   for (guint i = 0; i < N_JOBS; i++)
@@ -172,7 +161,7 @@ test_priority_order (void)
     0, G_MAXINT, -1, 0, G_MININT, 1, 0, -1, G_MAXINT, 5,
     0, G_MININT, 1, 3, -1, 0, 2, 0, G_MININT, 7,
   };
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) gate_task = NULL;
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   OrderItem items[G_N_ELEMENTS (priorities)];
@@ -212,7 +201,7 @@ test_priority_order (void)
 static void
 test_refused (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(GError) error = NULL;
   JobRecord record = { 0 };
 
@@ -229,7 +218,7 @@ test_refused (void)
 static void
 test_shutdown_cancels_queued (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) gate_task = NULL;
   JobRecord *records = g_new0 (JobRecord, N_JOBS);
   PmtTestGate gate;
@@ -303,7 +292,7 @@ nested_task (G_GNUC_UNUSED PmtTask *task,
 static void
 test_nested (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) task = NULL;
   Nested nested = { pool, 0, 0, NULL, FALSE };
 
@@ -340,7 +329,7 @@ batch_wait_job (gpointer user_data)
 static void
 test_nested_wait_in_batch (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) gate_task = NULL;
   BatchWait wait = { pool, 0, FALSE };
   PmtTestGate gate;
@@ -381,7 +370,7 @@ first_held_job (gpointer user_data)
 static void
 test_shutdown_cancels_taken (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) gate_task = NULL;
   PmtTestGate gate, job_gate;
   FirstHeld held = { &job_gate, 0 };
@@ -413,7 +402,7 @@ static void
 test_main_context (void)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   JobRecord record = { 0 };
 
   g_object_set (pool, "main-context", context, NULL);
@@ -460,7 +449,7 @@ submitter_thread (gpointer data)
 static void
 test_concurrent (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   gint *counts = g_new0 (gint, N_THREADS * N_JOBS_PER_THREAD);
   Submitter submitters[N_THREADS];
   GThread *threads[N_THREADS];
@@ -485,7 +474,7 @@ test_concurrent (void)
 static void
 test_programming_errors (void)
 {
-  g_autoptr(PmtPool) pool = new_pool (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   gint count = 0;
 
   g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*PMT_IS_POOL*");

@@ -46,20 +46,6 @@ run_guarded (gconstpointer data)
 
 /* Pools and checks */
 
-static PmtPool *
-new_pool (const char *name,
-          guint       max_workers)
-{
-  g_autoptr(GError) error = NULL;
-  PmtPool *pool;
-
-  pool = pmt_pool_new (name, max_workers, &error);
-  g_assert_no_error (error);
-  g_assert_true (PMT_IS_POOL (pool));
-
-  return pool;
-}
-
 static PmtTask *
 submit (PmtPool     *pool,
         PmtTaskFunc  func,
@@ -299,7 +285,7 @@ test_priority_order (gconstpointer data)
   /* A few distinct values, so that ties are common; the extremes catch a
    * comparison that overflows. */
   static const gint priorities[] = { G_MININT, -1, 0, 1, G_MAXINT };
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) gate_task = NULL;
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) expected = g_ptr_array_new ();
@@ -424,7 +410,7 @@ test_priority_order (gconstpointer data)
 static void
 test_autoscale_up_to_max (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
   PmtTask *tasks[8];
   guint n_running = 0, n_queued = 0;
@@ -488,7 +474,7 @@ static void
 test_autoscale_idle_shrink (gconstpointer data)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
   g_autoptr(PmtTask) later = NULL;
   PmtWorker *survivor;
@@ -595,7 +581,7 @@ test_autoscale_min_workers (gconstpointer data)
    * outnumber idle workers, and a task just taken by a worker may still
    * count as queued for a moment, so with more room a fourth worker could
    * join legitimately and blur which ones are kept. */
-  g_autoptr(PmtPool) pool = new_pool (NULL, 3);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 3);
   g_autoptr(GHashTable) first = NULL;
   g_autoptr(GHashTable) second = NULL;
   GHashTableIter iter;
@@ -644,7 +630,7 @@ test_autoscale_min_workers (gconstpointer data)
 static void
 test_max_workers_changed (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   g_autoptr(GPtrArray) follow_ups = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GHashTable) workers = g_hash_table_new (NULL, NULL);
   PmtTask *blocked[4];
@@ -790,7 +776,7 @@ block_waiter_thread (gpointer data)
 static void
 test_refusal_blocked (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 2);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
   g_autoptr(PmtTask) parent = NULL;
   g_autoptr(PmtTask) refused = NULL;
   g_autoptr(GError) error = NULL;
@@ -903,7 +889,7 @@ test_refusal_blocked (gconstpointer data)
 static void
 test_refusal_stopped (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 2);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
   g_autoptr(PmtTask) done = NULL;
   g_autoptr(PmtTask) refused = NULL;
   g_autoptr(GPtrArray) mapped = NULL;
@@ -963,7 +949,7 @@ static void
 test_shutdown_flags (gconstpointer data)
 {
   PmtShutdownFlags flags = GPOINTER_TO_UINT (data);
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   PmtTask *tasks[1 + N_SHUTDOWN_QUEUED];
   gint n_completed[1 + N_SHUTDOWN_QUEUED] = { 0 };
   guint64 n_cancelled_expected = 0;
@@ -1071,7 +1057,7 @@ test_shutdown_flags (gconstpointer data)
 static void
 test_shutdown_timeout (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) stubborn = NULL;
   g_autoptr(PmtTask) queued = NULL;
   g_autoptr(PmtTask) refused = NULL;
@@ -1117,7 +1103,7 @@ test_shutdown_timeout (gconstpointer data)
 static void
 test_join (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 2);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(PmtTask) late = NULL;
   g_autoptr(GError) error = NULL;
@@ -1166,7 +1152,7 @@ test_registry_unique_name (gconstpointer data)
   found = pmt_pool_lookup (name);
   g_assert_null (found);
 
-  pool = new_pool (name, 2);
+  pool = pmt_test_new_pool (name, 2);
   g_assert_cmpstr (pmt_pool_get_name (pool), ==, name);
 
   other = pmt_pool_new (name, 3, &error);
@@ -1207,7 +1193,7 @@ test_registry_unique_name (gconstpointer data)
   g_assert_false (list_has_name (pools, name));
   g_list_free_full (pools, g_object_unref);
 
-  pool = new_pool (name, 1);
+  pool = pmt_test_new_pool (name, 1);
   found = pmt_pool_lookup (name);
   g_assert_true (found == pool);
   g_object_unref (found);
@@ -1229,7 +1215,7 @@ test_registry_generated_names (gconstpointer data)
     {
       PmtPool *found;
 
-      pools[i] = new_pool (NULL, 1);
+      pools[i] = pmt_test_new_pool (NULL, 1);
       g_assert_nonnull (pmt_pool_get_name (pools[i]));
       g_assert_true (g_str_has_prefix (pmt_pool_get_name (pools[i]), "pmt-pool-"));
       for (guint j = 0; j < i; j++)
@@ -1271,7 +1257,7 @@ test_registry_join_all (gconstpointer data)
 
   for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
     {
-      pools[i] = new_pool (NULL, 2);
+      pools[i] = pmt_test_new_pool (NULL, 2);
       for (guint j = 0; j < 20; j++)
         g_ptr_array_add (tasks, submit (pools[i], pmt_test_return_index_func,
                                         GUINT_TO_POINTER (j)));
@@ -1419,7 +1405,7 @@ static void
 test_map (gconstpointer data)
 {
   const guint chunk_sizes[] = { 0, 1, 3, N_MAP_ITEMS, N_MAP_ITEMS + 5 };
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   MapData map_data[G_N_ELEMENTS (chunk_sizes)];
   gint64 results[G_N_ELEMENTS (chunk_sizes)][N_MAP_ITEMS];
   gint values[N_MAP_ITEMS];
@@ -1531,7 +1517,7 @@ static void
 test_as_completed_order (gconstpointer data)
 {
   const guint order[] = { 2, 0, 3, 1 };
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   g_autoptr(PmtCompletionQueue) queue = NULL;
   g_autoptr(PmtTask) none = NULL;
   PmtTask *tasks[4];
@@ -1609,7 +1595,7 @@ test_as_completed_order (gconstpointer data)
 static void
 test_as_completed_mixed (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) finished = pmt_task_new (pmt_test_return_index_func, GUINT_TO_POINTER (1),
                                               NULL);
   g_autoptr(PmtTask) later = NULL;
@@ -1757,7 +1743,7 @@ nested_func (PmtTask  *task,
 static void
 test_nested (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) top = NULL;
   Nested nested = { 0 };
   guint n_expected;
@@ -1863,7 +1849,7 @@ submitter_thread (gpointer data)
 static void
 test_submit_concurrent (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   Submitter submitters[N_SUBMITTERS];
   GThread *threads[N_SUBMITTERS];
   Barrier barrier;
@@ -1936,7 +1922,7 @@ test_main_context_completed (gconstpointer data)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(GMainContext) own_context = g_main_context_new ();
-  g_autoptr(PmtPool) pool = new_pool (NULL, 2);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(PmtTask) own = NULL;
   CompletedWatch watch = { 0 };
@@ -1989,7 +1975,7 @@ static void
 test_main_context_coalesced_notify (gconstpointer data)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(PmtPool) pool = new_pool (NULL, 4);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 4);
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
   PropWatch succeeded, submitted, state;
   guint n_iterations = 0;
@@ -2042,7 +2028,7 @@ test_main_context_coalesced_notify (gconstpointer data)
 static void
 test_properties (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool ("test-pool-properties", 0);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool ("test-pool-properties", 0);
   g_autoptr(PmtPool) active = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autoptr(PmtTask) task = NULL;
@@ -2117,7 +2103,7 @@ test_properties (gconstpointer data)
    * GLib 2.74's datalist bit locks are invisible to ThreadSanitizer, so a
    * pool that ever had a notify handler reports false races once worker
    * threads and this one both touch it.) */
-  active = new_pool (NULL, 2);
+  active = pmt_test_new_pool (NULL, 2);
   task = submit (active, pmt_test_return_index_func, GUINT_TO_POINTER (2));
   g_assert_cmpint (pmt_pool_get_state (active), ==, PMT_POOL_STATE_ACTIVE);
   pmt_test_assert_task_succeeded (task);
@@ -2139,7 +2125,7 @@ shutdown_from_task_func (PmtTask  *task,
 static void
 test_programming_errors (gconstpointer data)
 {
-  g_autoptr(PmtPool) pool = new_pool (NULL, 1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
   g_autoptr(PmtTask) running = NULL;
   g_autoptr(PmtTask) finished = NULL;
   g_autoptr(PmtTask) foreign = NULL;
