@@ -448,6 +448,106 @@ pmt_test_watchdog_stop (PmtTestWatchdog *watchdog)
   g_free (watchdog);
 }
 
+/* Guarded tests {{{1 */
+
+typedef struct
+{
+  char *path;
+  GTestDataFunc func;
+  gconstpointer data;
+  gint64 timeout_usec;
+} GuardedTest;
+
+static void
+guarded_test_free (gpointer data)
+{
+  GuardedTest *test = data;
+
+  g_free (test->path);
+  g_free (test);
+}
+
+static void
+run_guarded (gconstpointer data)
+{
+  const GuardedTest *test = data;
+  PmtTestWatchdog *watchdog;
+
+  watchdog = pmt_test_watchdog_start (test->path, test->timeout_usec,
+                                      "a deadlock, or a wait that never ends");
+  test->func (test->data);
+  pmt_test_watchdog_stop (watchdog);
+}
+
+/**
+ * pmt_test_add_guarded:
+ * @path: the test path
+ * @data: data for @func
+ * @func: the test
+ * @timeout_usec: how long the test may run before the watchdog aborts
+ *   the program
+ *
+ * g_test_add_data_func() with a watchdog: a test that deadlocks when the
+ * library is broken fails instead of hanging the suite.
+ */
+void
+pmt_test_add_guarded (const char    *path,
+                      gconstpointer  data,
+                      GTestDataFunc  func,
+                      gint64         timeout_usec)
+{
+  GuardedTest *test = g_new0 (GuardedTest, 1);
+
+  test->path = g_strdup (path);
+  test->func = func;
+  test->data = data;
+  test->timeout_usec = timeout_usec;
+  g_test_add_data_func_full (path, test, run_guarded, guarded_test_free);
+}
+
+static void
+call_test_func (gconstpointer data)
+{
+  ((GTestFunc) data) ();
+}
+
+/**
+ * pmt_test_add_guarded_func:
+ * @path: the test path
+ * @func: the test
+ * @timeout_usec: how long the test may run
+ *
+ * pmt_test_add_guarded() for a test without data.
+ */
+void
+pmt_test_add_guarded_func (const char *path,
+                           GTestFunc   func,
+                           gint64      timeout_usec)
+{
+  pmt_test_add_guarded (path, (gconstpointer) func, call_test_func, timeout_usec);
+}
+
+/**
+ * pmt_test_count_open_fds:
+ *
+ * Counts the file descriptors open in this process, from `/proc/self/fd`
+ * (the directory's own descriptor excluded).
+ *
+ * Returns: the number of open descriptors
+ */
+guint
+pmt_test_count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+
+  return n - 1;
+}
+
 /* Finalization {{{1 */
 
 static void

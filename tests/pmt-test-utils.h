@@ -81,6 +81,17 @@ PmtTestWatchdog *pmt_test_watchdog_start  (const char     *path,
                                            const char     *diagnosis);
 void      pmt_test_watchdog_stop          (PmtTestWatchdog *watchdog);
 
+/* Guarded tests: a watchdog aborts a test that runs too long */
+
+void      pmt_test_add_guarded            (const char     *path,
+                                           gconstpointer   data,
+                                           GTestDataFunc   func,
+                                           gint64          timeout_usec);
+void      pmt_test_add_guarded_func       (const char     *path,
+                                           GTestFunc       func,
+                                           gint64          timeout_usec);
+guint     pmt_test_count_open_fds         (void);
+
 /* Finalization */
 
 typedef struct
