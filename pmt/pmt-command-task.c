@@ -5,12 +5,9 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <unistd.h>
+#include <sys/wait.h>
 
-#include <glib-unix.h>
-
+#include "pmt-child-private.h"
 #include "pmt-command-task.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
@@ -20,24 +17,35 @@
  * @title: PmtCommandTask
  * @short_description: A task whose work is a child process
  *
- * pmt_task_new_command() makes a task that runs a command with
- * #GSubprocess when a worker or a pool takes it: the seed's future
- * "Processed" side, and how GJS code gets real parallel work.  Its
+ * pmt_task_new_command() makes a task that runs a command as a child
+ * process when a worker or a pool takes it: the C side of the seed's
+ * multi-process tools, and how GJS code gets real parallel work.  Its
  * options (working directory, environment, standard input) are set before
  * it is submitted.
  *
  * The task succeeds with the child's standard output as a #GBytes (a
  * %G_TYPE_BYTES result) when the child exits with status 0.  Otherwise it
  * fails with %PMT_ERROR_COMMAND_FAILED, whose message names the command,
- * its exit status or signal, and the last lines of its standard error.  A
- * command that cannot start fails with the spawn error.
+ * its exit status or signal, and the last lines of its standard error
+ * (taken from its last 4 KiB: a child that writes megabytes of errors
+ * gives a short message).  A command that cannot start fails with the
+ * spawn error; a command task without a command, or with an empty one,
+ * fails with %PMT_ERROR_INVALID.
  *
- * Cancelling the task (or killing its worker, or shutting its pool down
- * with %PMT_SHUTDOWN_CANCEL_RUNNING) terminates the child and everything
- * it started in its process group: SIGTERM, then SIGKILL if it is still
- * there after a short grace.  The child is always reaped: no zombie is
- * left behind.  Priorities, limiters, callbacks, waits and main contexts
- * work as for any task.
+ * The task ends when the child exits, with the output it wrote until
+ * then.  A background process the child started and left behind keeps
+ * running, in the child's process group, even when it still holds the
+ * child's standard output: what it writes later is not collected.  The
+ * standard input given with pmt_command_task_set_stdin_bytes() is written
+ * while the child reads it; what a child that exits or stops reading does
+ * not take is dropped, and the host process never gets SIGPIPE for it.
+ *
+ * Cancelling the task while it runs (or killing its worker, or shutting
+ * its pool down with %PMT_SHUTDOWN_CANCEL_RUNNING) terminates the child
+ * and everything in its process group: SIGTERM, then SIGKILL if the
+ * child is still there after half a second.  The child is always reaped:
+ * no zombie is left behind, and no file descriptor either.  Priorities,
+ * limiters, callbacks, waits and main contexts work as for any task.
  */
 
 struct _PmtCommandTask
@@ -52,11 +60,16 @@ struct _PmtCommandTask
 
 G_DEFINE_FINAL_TYPE (PmtCommandTask, pmt_command_task, PMT_TYPE_TASK)
 
-/* How long a cancelled child gets to exit after SIGTERM. */
-#define TERMINATE_GRACE_MSEC 500
-
-/* How much of the child's standard error a failure quotes. */
+/* How many lines of the tail of standard error a failure quotes. */
 #define STDERR_TAIL_LINES 5
+
+enum {
+  PROP_0,
+  PROP_ARGV,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 pmt_command_task_finalize (GObject *object)
@@ -71,136 +84,47 @@ pmt_command_task_finalize (GObject *object)
   G_OBJECT_CLASS (pmt_command_task_parent_class)->finalize (object);
 }
 
-/* In the child, before exec: its own process group, so that cancelling
- * terminates whatever it started too, and its pid (the group's id) sent
- * down the pipe in @data.  The parent cannot read it from the
- * #GSubprocess: g_subprocess_get_identifier() races with GLib's worker
- * thread, which clears it when it reaps the child.  Only async-signal-safe
- * calls here. */
 static void
-child_setup (gpointer data)
+pmt_command_task_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
 {
-  int fd = GPOINTER_TO_INT (data);
-  pid_t pid = getpid ();
+  PmtCommandTask *self = PMT_COMMAND_TASK (object);
 
-  setpgid (0, 0);
-  if (write (fd, &pid, sizeof pid) < 0)
-    return;
-}
-
-typedef struct
-{
-  gboolean exited;
-  gboolean timed_out;
-} WaitState;
-
-static void
-on_waited (GObject      *object,
-           GAsyncResult *result,
-           gpointer      data)
-{
-  WaitState *state = data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
-  state->exited = TRUE;
-}
-
-static gboolean
-on_grace_over (gpointer data)
-{
-  WaitState *state = data;
-
-  state->timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Signals the child's process group, also what is left of it once the
- * child itself exited.  Its id is only taken again by a new group leader
- * once the pids wrapped around, far beyond the grace below. */
-static void
-signal_group (pid_t pgid,
-              int   signum)
-{
-  if (pgid > 0)
-    kill (-pgid, signum);
-}
-
-/* Terminates the child and waits until it is reaped, blocking on a private
- * main context rather than polling. */
-static void
-terminate (GSubprocess *process,
-           pid_t        pgid)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  WaitState state = { FALSE, FALSE };
-  GSource *grace;
-
-  g_main_context_push_thread_default (context);
-
-  g_subprocess_wait_async (process, NULL, on_waited, &state);
-  signal_group (pgid, SIGTERM);
-
-  grace = g_timeout_source_new (TERMINATE_GRACE_MSEC);
-  g_source_set_callback (grace, on_grace_over, &state, NULL);
-  g_source_attach (grace, context);
-
-  while (!state.exited && !state.timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  if (!state.exited)
+  switch (prop_id)
     {
-      signal_group (pgid, SIGKILL);
-      g_subprocess_force_exit (process);
-      while (!state.exited)
-        g_main_context_iteration (context, TRUE);
-    }
+    case PROP_ARGV:
+      g_value_set_boxed (value, self->argv);
+      break;
 
-  g_source_destroy (grace);
-  g_source_unref (grace);
-  g_main_context_pop_thread_default (context);
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
-on_communicated (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      data)
+pmt_command_task_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
 {
-  GAsyncResult **result_out = data;
+  PmtCommandTask *self = PMT_COMMAND_TASK (object);
 
-  *result_out = g_object_ref (result);
+  switch (prop_id)
+    {
+    case PROP_ARGV:
+      g_strfreev (self->argv);
+      self->argv = g_value_dup_boxed (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
-/* g_subprocess_communicate(), except that the private main context
- * outlives the operation.  GLib 2.74's own drops its reference first: the
- * last one can then go with a #GTask that GLib's worker thread finalizes,
- * freeing the context while this thread still destroys the operation's
- * cancellable source on it (a use-after-free ThreadSanitizer shows). */
-static gboolean
-communicate (GSubprocess   *process,
-             GBytes        *stdin_bytes,
-             GCancellable  *cancellable,
-             GBytes       **out,
-             GBytes       **err,
-             GError       **error)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  GAsyncResult *result = NULL;
-  gboolean ok;
-
-  g_main_context_push_thread_default (context);
-
-  g_subprocess_communicate_async (process, stdin_bytes, cancellable, on_communicated, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-
-  ok = g_subprocess_communicate_finish (process, result, out, err, error);
-  g_object_unref (result);
-
-  g_main_context_pop_thread_default (context);
-
-  return ok;
-}
-
+/* The last lines of what the child wrote to standard error, from the
+ * bounded tail of it that was kept. */
 static char *
 stderr_tail (GBytes *err)
 {
@@ -208,12 +132,8 @@ stderr_tail (GBytes *err)
   g_auto(GStrv) lines = NULL;
   guint n_lines, first;
   gsize size = 0;
-  const char *data;
+  const char *data = g_bytes_get_data (err, &size);
 
-  if (err == NULL)
-    return g_strdup ("");
-
-  data = g_bytes_get_data (err, &size);
   text = g_utf8_make_valid (data != NULL ? data : "", size);
   g_strchomp (text);
   lines = g_strsplit (text, "\n", -1);
@@ -224,68 +144,25 @@ stderr_tail (GBytes *err)
 }
 
 static GError *
-describe_failure (PmtCommandTask *self,
-                  GSubprocess    *process,
-                  GBytes         *err)
+describe_failure (PmtCommandTask       *self,
+                  const PmtChildResult *result)
 {
   g_autofree char *command = g_strjoinv (" ", self->argv);
-  g_autofree char *tail = stderr_tail (err);
+  g_autofree char *tail = stderr_tail (result->err_tail);
   g_autofree char *how = NULL;
 
-  if (g_subprocess_get_if_signaled (process))
+  if (WIFSIGNALED (result->wait_status))
     {
-      int signum = g_subprocess_get_term_sig (process);
+      int signum = WTERMSIG (result->wait_status);
 
       how = g_strdup_printf (_("was killed by signal %d (%s)"), signum, g_strsignal (signum));
     }
   else
-    how = g_strdup_printf (_("exited with status %d"), g_subprocess_get_exit_status (process));
+    how = g_strdup_printf (_("exited with status %d"), WEXITSTATUS (result->wait_status));
 
   return g_error_new (PMT_ERROR, PMT_ERROR_COMMAND_FAILED,
                       *tail ? _("Command “%s” %s: %s") : _("Command “%s” %s%s"),
                       command, how, tail);
-}
-
-static GSubprocess *
-spawn (PmtCommandTask  *self,
-       pid_t           *pgid,
-       GError         **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  GSubprocess *process;
-  int fds[2];
-  gssize n;
-
-  *pgid = 0;
-  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
-    return NULL;
-
-  /* Standard input is always a pipe: a child must never read ours. */
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  if (self->cwd != NULL)
-    g_subprocess_launcher_set_cwd (launcher, self->cwd);
-  if (self->env != NULL)
-    g_subprocess_launcher_set_environ (launcher, self->env);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, GINT_TO_POINTER (fds[1]), NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *)self->argv, error);
-  close (fds[1]);
-
-  /* The child wrote it before exec, and spawning returns after the exec:
-   * it is in the pipe already. */
-  if (process != NULL)
-    {
-      do
-        n = read (fds[0], pgid, sizeof *pgid);
-      while (n < 0 && errno == EINTR);
-      if (n != sizeof *pgid)
-        *pgid = 0;
-    }
-  close (fds[0]);
-
-  return process;
 }
 
 static void
@@ -293,41 +170,45 @@ pmt_command_task_run (PmtTask *task)
 {
   PmtCommandTask *self = PMT_COMMAND_TASK (task);
   GCancellable *cancellable = pmt_task_get_cancellable (task);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GBytes) out = NULL;
-  g_autoptr(GBytes) err = NULL;
-  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  PmtChildSpec spec = {
+    (const char * const *) self->argv,
+    self->cwd,
+    (const char * const *) self->env,
+    self->stdin_bytes,
+  };
+  PmtChildResult result;
   GError *error = NULL;
   GValue value = G_VALUE_INIT;
-  pid_t pgid = 0;
+
+  /* Bindings can make a command task from properties, without a command. */
+  if (self->argv == NULL || self->argv[0] == NULL || self->argv[0][0] == '\0')
+    {
+      pmt_task_return_new_error (task, PMT_ERROR, PMT_ERROR_INVALID,
+                                 _("The command task has no command to run"));
+      return;
+    }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, &error) ||
-      (process = spawn (self, &pgid, &error)) == NULL)
+      !_pmt_child_run (&spec, cancellable, &result, &error))
     {
       pmt_task_return_error (task, error);
       return;
     }
 
-  /* With a pipe for standard input, GSubprocess wants bytes to send: none
-   * gives the child end of file at once. */
-  if (!communicate (process, self->stdin_bytes ? self->stdin_bytes : empty,
-                    cancellable, &out, &err, &error))
+  if (result.cancelled)
+    pmt_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                      _("The task was cancelled")));
+  else if (!WIFEXITED (result.wait_status) || WEXITSTATUS (result.wait_status) != 0)
+    pmt_task_return_error (task, describe_failure (self, &result));
+  else
     {
-      terminate (process, pgid);
-      pmt_task_return_error (task, error);
-      return;
+      g_value_init (&value, G_TYPE_BYTES);
+      g_value_take_boxed (&value, g_steal_pointer (&result.out));
+      pmt_task_return_value (task, &value);
+      g_value_unset (&value);
     }
 
-  if (!g_subprocess_get_successful (process))
-    {
-      pmt_task_return_error (task, describe_failure (self, process, err));
-      return;
-    }
-
-  g_value_init (&value, G_TYPE_BYTES);
-  g_value_take_boxed (&value, g_steal_pointer (&out));
-  pmt_task_return_value (task, &value);
-  g_value_unset (&value);
+  _pmt_child_result_clear (&result);
 }
 
 static void
@@ -337,10 +218,26 @@ pmt_command_task_class_init (PmtCommandTaskClass *klass)
   PmtTaskClass *task_class = PMT_TASK_CLASS (klass);
 
   object_class->finalize = pmt_command_task_finalize;
+  object_class->get_property = pmt_command_task_get_property;
+  object_class->set_property = pmt_command_task_set_property;
   task_class->run = pmt_command_task_run;
 
   /* As in PmtTask: made now, not racing in several workers later. */
   (void)G_SPAWN_ERROR;
+
+  /**
+   * PmtCommandTask:argv:
+   *
+   * The command and its arguments; the command is looked up in `PATH`.
+   * Set when the task is made, as pmt_task_new_command() does; a command
+   * task made without it fails with %PMT_ERROR_INVALID when it runs.
+   */
+  properties[PROP_ARGV] =
+    g_param_spec_boxed ("argv", NULL, NULL,
+                        G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -364,8 +261,7 @@ pmt_task_new_command (const char * const *argv)
 
   g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
 
-  self = g_object_new (PMT_TYPE_COMMAND_TASK, NULL);
-  self->argv = g_strdupv ((char **)argv);
+  self = g_object_new (PMT_TYPE_COMMAND_TASK, "argv", argv, NULL);
 
   return PMT_TASK (self);
 }

@@ -33,6 +33,9 @@ G_BEGIN_DECLS
  *   work to complete
  * @PMT_ERROR_NAME_IN_USE: a pool of that name exists already
  * @PMT_ERROR_COMMAND_FAILED: a command task's child process failed
+ * @PMT_ERROR_INVALID: the object lacks what its constructor would have
+ *   given it (a task without a function, a command task without a
+ *   command), as objects made by bindings from properties can
  *
  * Error codes in the %PMT_ERROR domain.
  */
@@ -44,6 +47,7 @@ typedef enum
   PMT_ERROR_BLOCKED,
   PMT_ERROR_NAME_IN_USE,
   PMT_ERROR_COMMAND_FAILED,
+  PMT_ERROR_INVALID,
 } PmtError;
 
 /**

@@ -1182,6 +1182,177 @@ test_new_null_argv (void)
   g_assert_null (task);
 }
 
+/* Regressions */
+
+/* Cancelled commands, however they are cancelled, leave no descriptor
+ * behind. */
+static void
+cancel_one (guint how)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *fifo = make_fifo (dir, "pid");
+  g_autoptr(PmtTask) task = new_pid_command (fifo, "exec sleep 100");
+  g_autoptr(GError) error = NULL;
+  pid_t pid;
+
+  if (how == 2)
+    {
+      g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+
+      g_assert_true (pmt_pool_push (pool, task, &error));
+      g_assert_no_error (error);
+      pid = read_pid_from_fifo (fifo);
+      g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_CANCEL_RUNNING, SAFETY_TIMEOUT_USEC));
+    }
+  else
+    {
+      g_autoptr(PmtWorker) worker = pmt_worker_new ("test-fd-leak");
+
+      g_assert_true (pmt_worker_push (worker, task, &error));
+      g_assert_no_error (error);
+      pid = read_pid_from_fifo (fifo);
+      if (how == 1)
+        pmt_worker_kill (worker);
+      else
+        {
+          pmt_task_cancel (task);
+          if (how == 3)
+            pmt_task_cancel (task);
+        }
+      g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+      pmt_test_worker_stop_and_join (worker);
+    }
+
+  assert_cancelled (task);
+  assert_reaped (pid);
+  remove_tmp_dir (dir);
+}
+
+static void
+test_cancel_no_fd_leak (void)
+{
+  guint n_before, n_after;
+
+  /* GLib makes some descriptors once, on first use. */
+  cancel_one (0);
+  n_before = pmt_test_count_open_fds ();
+
+  for (guint i = 0; i < 20; i++)
+    cancel_one (i % 4);
+
+  n_after = pmt_test_count_open_fds ();
+  g_assert_cmpuint (n_after, ==, n_before);
+}
+
+/* Standard input the child never reads: the writes fail with EPIPE, and
+ * the host process must not die of SIGPIPE. */
+static void
+test_stdin_unread_no_sigpipe (void)
+{
+  if (g_test_subprocess ())
+    {
+      gsize sizes[] = { 6, 4 << 20 };
+
+      /* The test program ignores SIGPIPE; a host program may not. */
+      signal (SIGPIPE, SIG_DFL);
+
+      for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+        {
+          const char *argv[] = { "true", NULL };
+          g_autoptr(PmtTask) task = pmt_task_new_command (argv);
+          g_autofree char *data = g_malloc0 (sizes[i]);
+          g_autoptr(GBytes) input = g_bytes_new_take (g_steal_pointer (&data), sizes[i]);
+
+          pmt_command_task_set_stdin_bytes (PMT_COMMAND_TASK (task), input);
+          pmt_task_run (task);
+          assert_output (task, "");
+        }
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+/* A failing child's huge standard error on one line is quoted by its
+ * tail, in bytes. */
+static void
+test_stderr_tail_bounded (void)
+{
+  const char *argv[] = { "sh", "-c", "head -c 8000000 /dev/zero | tr '\\0' x >&2; exit 3", NULL };
+  g_autoptr(PmtTask) task = pmt_task_new_command (argv);
+  const GError *error;
+
+  run_on_worker (task);
+
+  error = pmt_task_get_error (task);
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_COMMAND_FAILED);
+  g_assert_cmpuint (strlen (error->message), <=, 4096 + 200);
+  g_assert_true (g_str_has_suffix (error->message, "xxxxxxxx"));
+  g_assert_nonnull (strstr (error->message, "status 3"));
+}
+
+/* The task ends when its child exits, with the output read so far, even
+ * though a background grandchild still holds the child's standard
+ * output. */
+static void
+test_ends_when_child_exits (void)
+{
+  const char *argv[] = { "sh", "-c", "sleep 30 & echo $!", NULL };
+  g_autoptr(PmtTask) task = pmt_task_new_command (argv);
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-grandchild");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  GBytes *out;
+  guint64 grandchild = 0;
+
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
+  out = get_output (task);
+  text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  g_strchomp (text);
+  g_assert_true (g_ascii_string_to_unsigned (text, 10, 2, G_MAXINT, &grandchild, NULL));
+
+  /* Left running, as documented: it is the caller's to end. */
+  g_assert_cmpint (kill ((pid_t) grandchild, 0), ==, 0);
+  g_assert_cmpint (kill ((pid_t) grandchild, SIGKILL), ==, 0);
+  pmt_test_worker_stop_and_join (worker);
+}
+
+static void
+test_empty_command_fails (void)
+{
+  const char *argv[] = { "", NULL };
+  g_autoptr(PmtTask) task = pmt_task_new_command (argv);
+
+  pmt_task_run (task);
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (task), PMT_ERROR, PMT_ERROR_INVALID);
+}
+
+/* Made the way bindings make objects: without a command it fails, with
+ * the argv property it runs. */
+static void
+test_bare_command_task (void)
+{
+  const char *argv[] = { "printf", "by-property", NULL };
+  g_autoptr(PmtTask) bare = g_object_new (PMT_TYPE_COMMAND_TASK, NULL);
+  g_autoptr(PmtTask) task = g_object_new (PMT_TYPE_COMMAND_TASK, "argv", argv, NULL);
+  g_auto(GStrv) read_back = NULL;
+
+  pmt_task_run (bare);
+  g_assert_cmpint (pmt_task_get_state (bare), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (bare), PMT_ERROR, PMT_ERROR_INVALID);
+
+  g_object_get (task, "argv", &read_back, NULL);
+  g_assert_cmpstrv (read_back, argv);
+  pmt_task_run (task);
+  assert_output (task, "by-property");
+}
+
 static const GuardedTest tests[] = {
   { "/pmt/command-task/success/output", test_success_output },
   { "/pmt/command-task/success/binary-output", test_success_binary_output },
@@ -1214,6 +1385,12 @@ static const GuardedTest tests[] = {
   { "/pmt/command-task/options/after-submission", test_options_after_submission },
   { "/pmt/command-task/options/while-queued", test_options_while_queued },
   { "/pmt/command-task/new/null-argv", test_new_null_argv },
+  { "/pmt/command-task/cancel/no-fd-leak", test_cancel_no_fd_leak },
+  { "/pmt/command-task/stdin/unread-no-sigpipe", test_stdin_unread_no_sigpipe },
+  { "/pmt/command-task/failure/stderr-tail-bounded", test_stderr_tail_bounded },
+  { "/pmt/command-task/ends-when-child-exits", test_ends_when_child_exits },
+  { "/pmt/command-task/failure/empty-command", test_empty_command_fails },
+  { "/pmt/command-task/new/by-properties", test_bare_command_task },
 };
 
 int
