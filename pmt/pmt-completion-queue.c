@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include "pmt-completion-queue.h"
+#include "pmt-deadline-private.h"
+#include "pmt-executor-private.h"
 #include "pmt-task-private.h"
 
 /**
@@ -17,14 +19,15 @@
  * seed's `Pool.as_completed()`.  Add tasks with pmt_completion_queue_add()
  * (or make one from an array with pmt_pool_as_completed()), then call
  * pmt_completion_queue_next() until it returns %NULL.  It blocks on a
- * condition, never polls.
+ * condition, never polls; in a thread of a pool, it runs the pool's queued
+ * work while it waits, as every wait of Pmt does.
  *
  * Every method may be called from any thread.
  */
 
 typedef struct
 {
-  PmtTaskWaiter base;
+  PmtWaiter base;
   PmtCompletionQueue *queue;  /* not a reference: cleared on finalize */
   PmtTask *task;
 } Entry;
@@ -34,9 +37,9 @@ struct _PmtCompletionQueue
   GObject parent_instance;
 
   GMutex mutex;
-  GCond cond;
   GQueue done;        /* of PmtTask (references), in order of completion */
   GPtrArray *pending; /* of Entry, registered on unfinished tasks */
+  GSList *waiters;    /* PmtSyncWaiter of threads in next() */
 };
 
 G_DEFINE_FINAL_TYPE (PmtCompletionQueue, pmt_completion_queue, G_TYPE_OBJECT)
@@ -44,8 +47,8 @@ G_DEFINE_FINAL_TYPE (PmtCompletionQueue, pmt_completion_queue, G_TYPE_OBJECT)
 /* Runs under the task's lock (a waiter's @fire): only our own lock, a leaf,
  * is taken here. */
 static void
-entry_fire (PmtTaskWaiter *waiter,
-            PmtTask       *task)
+entry_fire (PmtWaiter *waiter,
+            gpointer   task)
 {
   Entry *entry = (Entry *)waiter;
   PmtCompletionQueue *self = entry->queue;
@@ -57,7 +60,7 @@ entry_fire (PmtTaskWaiter *waiter,
   if (ours)
     {
       g_queue_push_tail (&self->done, entry->task);
-      g_cond_signal (&self->cond);
+      _pmt_sync_waiters_fire (self->waiters);
     }
   g_mutex_unlock (&self->mutex);
 
@@ -92,7 +95,6 @@ pmt_completion_queue_finalize (GObject *object)
   g_queue_clear_full (&self->done, g_object_unref);
   g_ptr_array_unref (self->pending);
   g_mutex_clear (&self->mutex);
-  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (pmt_completion_queue_parent_class)->finalize (object);
 }
@@ -109,7 +111,6 @@ static void
 pmt_completion_queue_init (PmtCompletionQueue *self)
 {
   g_mutex_init (&self->mutex);
-  g_cond_init (&self->cond);
   g_queue_init (&self->done);
   self->pending = g_ptr_array_new ();
 }
@@ -170,27 +171,55 @@ pmt_completion_queue_add (PmtCompletionQueue *self,
  * Returns: (transfer full) (nullable): a finished task, or %NULL on
  *   timeout or when no task is left
  */
+/* A PmtWaitDoneFunc: next() can return. */
+static gboolean
+has_task_or_none_left (gpointer data)
+{
+  PmtCompletionQueue *self = data;
+  gboolean ready;
+
+  g_mutex_lock (&self->mutex);
+  ready = !g_queue_is_empty (&self->done) || self->pending->len == 0;
+  g_mutex_unlock (&self->mutex);
+
+  return ready;
+}
+
 PmtTask *
 pmt_completion_queue_next (PmtCompletionQueue *self,
                            gint64              timeout_usec)
 {
-  gint64 end_time;
+  PmtSyncWaiter waiter;
+  gint64 deadline;
   PmtTask *task;
 
   g_return_val_if_fail (PMT_IS_COMPLETION_QUEUE (self), NULL);
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+  deadline = _pmt_deadline_from_timeout (timeout_usec);
+  _pmt_sync_waiter_init (&waiter);
 
   g_mutex_lock (&self->mutex);
-  while (g_queue_is_empty (&self->done) && self->pending->len > 0)
+  self->waiters = g_slist_prepend (self->waiters, &waiter);
+  /* Another thread may take the task we woke for: wait again then. */
+  while ((task = g_queue_pop_head (&self->done)) == NULL && self->pending->len > 0 &&
+         timeout_usec != 0)
     {
-      if (timeout_usec < 0)
-        g_cond_wait (&self->cond, &self->mutex);
-      else if (timeout_usec == 0 || !g_cond_wait_until (&self->cond, &self->mutex, end_time))
-        break;
+      gboolean ready;
+
+      g_mutex_unlock (&self->mutex);
+      ready = _pmt_wait_until (&waiter, has_task_or_none_left, self, deadline);
+      g_mutex_lock (&self->mutex);
+
+      if (!ready)
+        {
+          task = g_queue_pop_head (&self->done);
+          break;
+        }
     }
-  task = g_queue_pop_head (&self->done);
+  self->waiters = g_slist_remove (self->waiters, &waiter);
   g_mutex_unlock (&self->mutex);
+
+  _pmt_sync_waiter_clear (&waiter);
 
   return task;
 }

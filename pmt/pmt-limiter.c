@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "pmt-deadline-private.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
@@ -263,16 +264,14 @@ waiter_cancelled (GCancellable *cancellable,
 static gboolean
 wait_locked (PmtLimiter   *self,
              Waiter       *waiter,
-             gint64        end_time,
+             gint64        deadline,
              GCancellable *cancellable)
 {
   while (!waiter->granted)
     {
       if (g_cancellable_is_cancelled (cancellable))
         return FALSE;
-      if (end_time < 0)
-        g_cond_wait (&waiter->cond, &self->mutex);
-      else if (!g_cond_wait_until (&waiter->cond, &self->mutex, end_time))
+      if (!_pmt_cond_wait_until (&waiter->cond, &self->mutex, deadline))
         return waiter->granted;
     }
 
@@ -301,7 +300,7 @@ pmt_limiter_acquire (PmtLimiter    *self,
 {
   Waiter waiter = { 0 };
   gulong handler = 0;
-  gint64 end_time;
+  gint64 deadline;
   gboolean granted;
 
   g_return_val_if_fail (PMT_IS_LIMITER (self), FALSE);
@@ -311,7 +310,7 @@ pmt_limiter_acquire (PmtLimiter    *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
+  deadline = _pmt_deadline_from_timeout (timeout_usec);
 
   g_mutex_lock (&self->mutex);
   if (acquire_fast_locked (self))
@@ -340,7 +339,7 @@ pmt_limiter_acquire (PmtLimiter    *self,
     handler = g_cancellable_connect (cancellable, G_CALLBACK (waiter_cancelled), &waiter, NULL);
 
   g_mutex_lock (&self->mutex);
-  granted = wait_locked (self, &waiter, end_time, cancellable);
+  granted = wait_locked (self, &waiter, deadline, cancellable);
   if (!granted)
     g_queue_remove (&self->waiters, &waiter);
   g_mutex_unlock (&self->mutex);

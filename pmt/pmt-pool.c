@@ -6,13 +6,16 @@
 #include "config.h"
 
 #include "pmt-command-task.h"
+#include "pmt-deadline-private.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
+#include "pmt-executor-private.h"
 #include "pmt-i18n-private.h"
 #include "pmt-main-context-private.h"
 #include "pmt-pool-private.h"
 #include "pmt-queue-private.h"
 #include "pmt-task-private.h"
+#include "pmt-thread-state-private.h"
 #include "pmt-worker-private.h"
 
 /**
@@ -43,9 +46,12 @@
  * fraction of a task's cost.
  *
  * A task running in the pool may submit sub-tasks and wait for them with
- * pmt_task_wait(), pmt_task_wait_all(), pmt_task_wait_any() or
- * pmt_pool_wait_completion(): while it waits, its thread runs queued
- * tasks of the pool, so even a pool of one worker does not deadlock.
+ * pmt_task_wait(), pmt_task_wait_all(), pmt_task_wait_any(),
+ * pmt_completion_queue_next() or pmt_pool_wait_completion(): while it
+ * waits, its thread runs queued work of the pool (first what it took
+ * off the queue itself and did not start, such as the rest of a
+ * pmt_pool_map() chunk), so even a pool of one worker does not
+ * deadlock.
  *
  * The monitoring properties (#PmtPool:n-queued and friends) emit
  * #GObject::notify after each change, without internal locks held: in
@@ -85,38 +91,46 @@ typedef struct
 #define TO_JOB(job)     ((Job *)(GPOINTER_TO_SIZE (job) & ~(gsize)3))
 #define FROM_JOB(j)     (GSIZE_TO_POINTER (GPOINTER_TO_SIZE (j) | 2))
 
-/* Jobs a worker took off the queue in one go, to run in order.  A
- * worker takes more than one only while the queue holds several per
- * worker, so no worker sits on work another could run.  The batch is
- * the thread's: a nested wait in it runs the rest of the batch first.
+/* A worker takes the jobs that follow a job in the queue with it while
+ * the queue holds several per worker (never more than its share, so no
+ * worker sits on work another could run), and the tasks of a
+ * pmt_pool_map() chunk together.  What it took and did not start is its
+ * local work: it runs that before anything else, and so does a nested
+ * wait in its thread, since no other thread can.
  *
- * The batch also counts the jobs it ended, and the pool's counters take
- * them at once when the batch is over: the counters are shared by every
- * thread, and touching them once per job would cost more than the jobs.
- * A nested wait counts them first, as it waits for the counters. */
+ * The jobs a thread ended are counted at once when it runs out of local
+ * work: the counters are shared by every thread, and touching them once
+ * per job would cost more than the jobs.  A nested wait counts them first,
+ * as it waits for the counters. */
 #define JOB_BATCH_MAX 16
 
+/* The pool's per-thread data (PmtThreadState.executor_data) of a thread
+ * of its workers; on that thread's stack. */
 typedef struct
 {
-  Job *jobs[JOB_BATCH_MAX];
-  guint next;
-  guint n;
-  guint n_succeeded;        /* ended, not counted yet */
+  PmtWorker *worker;
+  GQueue local;             /* tasks and tagged jobs, in order */
+  guint n_succeeded;        /* jobs ended, not counted yet */
   guint n_cancelled;
-} JobBatch;
+  guint n_jobs;             /* jobs running in this thread, nested */
+  guint n_parked;           /* own tasks parked by nested wait_completion() */
+} PoolThread;
 
 struct _PmtPool
 {
   GObject parent_instance;
+  PmtExecutor executor;     /* what the task layer sees of us */
 
   /* The queue's lock guards every field below but the name and the
    * atomic counters; no task lock is held when it is taken (tasks are
    * locked inside it). */
   PmtQueue *queue;
-  GCond idle_cond;          /* wait_completion() and shutdown() wait on it */
+  GCond idle_cond;          /* shutdown() waits on it */
   GPtrArray *workers;
-  GSList *helpers;          /* PmtSyncWaiter of threads in nested waits */
+  GSList *helpers;          /* PmtSyncWaiter of own threads in nested waits */
+  GSList *completion_waiters;  /* PmtSyncWaiter of others in wait_completion() */
   char *name;
+  GError *init_error;       /* the name was in use: see pmt_pool_constructed() */
   GMainContext *main_context;
 
   gint64 idle_timeout;
@@ -129,7 +143,6 @@ struct _PmtPool
   guint n_queued;           /* atomic */
   guint n_parked;           /* atomic: tasks of threads in a nested wait_completion() */
   guint n_blocking;
-  guint n_completion_waiters;
   guint worker_serial;
   guint64 n_submitted;
 
@@ -165,17 +178,16 @@ enum {
 
 #define BIT(prop) (1u << (prop))
 
-G_DEFINE_FINAL_TYPE (PmtPool, pmt_pool, G_TYPE_OBJECT)
+static void pmt_pool_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PmtPool, pmt_pool, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      pmt_pool_initable_iface_init))
+
+#define POOL_FROM_EXECUTOR(e) ((PmtPool *) ((char *) (e) - G_STRUCT_OFFSET (PmtPool, executor)))
 
 static GParamSpec *properties[N_PROPS];
 
-/* How many of its own tasks the calling thread parked in nested
- * pmt_pool_wait_completion() calls. */
-static GPrivate parked_here;
-static GPrivate jobs_here;      /* jobs running in this thread, nested */
-static GPrivate batch_here;     /* the JobBatch of this worker thread */
-
-static gboolean is_own_thread  (PmtPool *self);
 static void     count_finished (PmtPool *self,
                                 guint    n_succeeded,
                                 guint    n_failed,
@@ -278,8 +290,25 @@ unlock (PmtPool *self)
 static void
 fire_helpers_locked (PmtPool *self)
 {
-  for (GSList *l = self->helpers; l != NULL; l = l->next)
-    _pmt_sync_waiter_fire (l->data);
+  _pmt_sync_waiters_fire (self->helpers);
+}
+
+/* This thread's pool data, if it is a thread of one of our workers. */
+static PoolThread *
+get_pool_thread (PmtPool *self)
+{
+  PmtThreadState *state = _pmt_thread_state_get ();
+
+  if (state == NULL || state->executor != &self->executor)
+    return NULL;
+
+  return state->executor_data;
+}
+
+static gboolean
+is_own_thread (PmtPool *self)
+{
+  return get_pool_thread (self) != NULL;
 }
 
 static gboolean
@@ -313,56 +342,51 @@ release_job (PmtPool *self,
 
 /* Ends a job taken off the queue (and counted out of n-queued then),
  * running it unless the queue was cancelled meanwhile.  Counts it in
- * @batch when that is not NULL, at once otherwise. */
+ * @thread, for count_thread_jobs(), or at once when @thread is NULL
+ * (a shutdown ending jobs it cancelled). */
 static void
-run_pool_job (PmtPool  *self,
-              Job      *job,
-              JobBatch *batch)
+run_pool_job (PmtPool    *self,
+              Job        *job,
+              PoolThread *thread)
 {
   gboolean cancelled = __atomic_load_n (&self->cancel_queued, __ATOMIC_SEQ_CST);
 
   if (!cancelled)
     {
-      guint outer = GPOINTER_TO_UINT (g_private_get (&jobs_here));
-
       /* Counted so that a wait_completion() inside does not wait for it. */
-      g_private_set (&jobs_here, GUINT_TO_POINTER (outer + 1));
+      if (thread != NULL)
+        thread->n_jobs++;
       job->func (job->user_data);
-      g_private_set (&jobs_here, GUINT_TO_POINTER (outer));
+      if (thread != NULL)
+        thread->n_jobs--;
     }
   release_job (self, job);
 
-  if (batch == NULL)
+  if (thread == NULL)
     count_finished (self, !cancelled, 0, cancelled, 0);
   else if (cancelled)
-    batch->n_cancelled++;
+    thread->n_cancelled++;
   else
-    batch->n_succeeded++;
+    thread->n_succeeded++;
 }
 
-/* Hands the jobs @batch ended to the pool's counters. */
+/* Hands the jobs @thread ended to the pool's counters. */
 static void
-count_batch (PmtPool  *self,
-             JobBatch *batch)
+count_thread_jobs (PmtPool    *self,
+                   PoolThread *thread)
 {
-  if (batch->n_succeeded + batch->n_cancelled == 0)
+  if (thread->n_succeeded + thread->n_cancelled == 0)
     return;
 
-  count_finished (self, batch->n_succeeded, 0, batch->n_cancelled, 0);
-  batch->n_succeeded = batch->n_cancelled = 0;
+  count_finished (self, thread->n_succeeded, 0, thread->n_cancelled, 0);
+  thread->n_succeeded = thread->n_cancelled = 0;
 }
 
-/* This thread's batch, if it is a worker of @self. */
-static JobBatch *
-get_batch_here (PmtPool *self)
-{
-  return is_own_thread (self) ? g_private_get (&batch_here) : NULL;
-}
-
-/* Takes a job off the queue with the lock held: it leaves n-queued. */
+/* Pops the head of the queue with the lock held: a job leaves n-queued
+ * now, tasks when they are claimed. */
 static gpointer
-take_locked (PmtPool *self,
-             guint   *mask)
+pop_locked (PmtPool *self,
+            guint   *mask)
 {
   gpointer job = _pmt_queue_try_pop_unlocked (self->queue);
 
@@ -371,6 +395,28 @@ take_locked (PmtPool *self,
       __atomic_sub_fetch (&self->n_queued, 1, __ATOMIC_SEQ_CST);
       *mask |= BIT (PROP_N_QUEUED);
     }
+
+  return job;
+}
+
+/* Takes the head of the queue for @thread to run, with the lock held.
+ * The tasks of a chunk after its first become the thread's local work. */
+static gpointer
+take_locked (PmtPool    *self,
+             PoolThread *thread,
+             guint      *mask)
+{
+  gpointer job = pop_locked (self, mask);
+  Chunk *chunk;
+
+  if (job == NULL || !IS_CHUNK (job))
+    return job;
+
+  chunk = TO_CHUNK (job);
+  job = chunk->tasks[0];
+  for (guint i = 1; i < chunk->n_tasks; i++)
+    g_queue_push_tail (&thread->local, chunk->tasks[i]);
+  g_free (chunk);
 
   return job;
 }
@@ -473,97 +519,86 @@ claim (PmtPool   *self,
   return TRUE;
 }
 
+/* Runs what @thread took: a task (a reference, which this drops) or a
+ * tagged job. */
 static void
-run_task (PmtPool   *self,
-          PmtWorker *worker,
-          PmtTask   *task)
+run_item (PmtPool    *self,
+          PoolThread *thread,
+          gpointer    item)
 {
-  if (claim (self, worker, task))
-    _pmt_worker_run_claimed (worker, task);
-}
-
-/* Runs a job taken off the queue (a task, a chunk or a job) and frees it. */
-static void
-run_job (PmtPool   *self,
-         PmtWorker *worker,
-         gpointer   job)
-{
-  if (IS_CHUNK (job))
+  if (IS_JOB (item))
     {
-      Chunk *chunk = TO_CHUNK (job);
-
-      for (guint i = 0; i < chunk->n_tasks; i++)
-        run_task (self, worker, chunk->tasks[i]);
-    }
-  else if (IS_JOB (job))
-    {
-      run_pool_job (self, TO_JOB (job), NULL);
+      run_pool_job (self, TO_JOB (item), thread);
       return;
     }
-  else
-    run_task (self, worker, job);
 
-  free_job (job);
+  if (claim (self, thread->worker, item))
+    _pmt_worker_run_claimed (thread->worker, item);
+  g_object_unref (item);
 }
 
-/* With the lock held, after a worker took @first: takes the jobs that
- * follow it in the queue, up to a fair share, into @batch. */
+/* With the lock held, after @thread took a job: takes the jobs that
+ * follow it in the queue, up to a fair share, into its local work. */
 static void
-batch_jobs_locked (PmtPool  *self,
-                   Job      *first,
-                   JobBatch *batch,
-                   guint    *mask)
+batch_jobs_locked (PmtPool    *self,
+                   PoolThread *thread,
+                   guint      *mask)
 {
   guint share = _pmt_queue_length_unlocked (self->queue) / (2 * MAX (self->n_workers, 1));
+  guint n = 0;
 
-  batch->jobs[0] = first;
-  batch->next = 0;
-  batch->n = 1;
-
-  while (batch->n < MIN (share + 1, JOB_BATCH_MAX))
+  while (n < MIN (share, JOB_BATCH_MAX - 1))
     {
       gpointer head = _pmt_queue_peek_unlocked (self->queue);
 
       if (head == NULL || !IS_JOB (head))
         break;
-      batch->jobs[batch->n++] = TO_JOB (_pmt_queue_try_pop_unlocked (self->queue));
+      g_queue_push_tail (&thread->local, _pmt_queue_try_pop_unlocked (self->queue));
+      n++;
     }
 
-  __atomic_sub_fetch (&self->n_queued, batch->n, __ATOMIC_SEQ_CST);
-  *mask |= BIT (PROP_N_QUEUED);
+  if (n > 0)
+    {
+      __atomic_sub_fetch (&self->n_queued, n, __ATOMIC_SEQ_CST);
+      *mask |= BIT (PROP_N_QUEUED);
+    }
 }
 
-/* Blocks until there is a job for @worker and takes it off the queue;
- * returns NULL when the worker must exit instead (stopped, surplus, idle
- * too long, or the pool is stopping and has nothing left), having
- * accounted for its exit. */
+/* Blocks until there is work for @thread and takes it; returns NULL when
+ * the worker must exit instead (stopped, surplus, idle too long, or the
+ * pool is stopping and has nothing left), having accounted for its
+ * exit. */
 static gpointer
-next_job_locked (PmtPool   *self,
-                 PmtWorker *worker,
-                 guint     *mask)
+next_item_locked (PmtPool    *self,
+                  PoolThread *thread,
+                  guint      *mask)
 {
-  gint64 end_time = -1;
+  gint64 deadline = PMT_DEADLINE_NEVER;
+  gboolean counting = FALSE;
 
   for (;;)
     {
       gboolean above_min, timed_out;
-      gpointer job;
+      gpointer item;
 
-      if (_pmt_worker_is_stopping (worker) || self->n_workers > self->max_workers)
+      if (_pmt_worker_is_stopping (thread->worker) || self->n_workers > self->max_workers)
         break;
-      if ((job = _pmt_queue_try_pop_unlocked (self->queue)) != NULL)
-        return job;
+      if ((item = take_locked (self, thread, mask)) != NULL)
+        return item;
       if (self->state >= PMT_POOL_STATE_STOPPING)
         break;
 
       above_min = self->n_workers > self->min_workers && self->idle_timeout >= 0;
       if (!above_min)
-        end_time = -1;
-      else if (end_time < 0)
-        end_time = g_get_monotonic_time () + self->idle_timeout;
+        counting = FALSE;
+      else if (!counting)
+        {
+          deadline = _pmt_deadline_from_timeout (self->idle_timeout);
+          counting = TRUE;
+        }
 
       self->n_idle++;
-      timed_out = !_pmt_queue_wait_unlocked (self->queue, end_time);
+      timed_out = !_pmt_queue_wait_unlocked (self->queue, counting ? deadline : PMT_DEADLINE_NEVER);
       self->n_idle--;
 
       /* Tested again now: others may have left while we slept. */
@@ -572,7 +607,7 @@ next_job_locked (PmtPool   *self,
         break;
     }
 
-  worker_exit_locked (self, worker, mask);
+  worker_exit_locked (self, thread->worker, mask);
   return NULL;
 }
 
@@ -580,54 +615,55 @@ void
 _pmt_pool_worker_main (PmtPool   *self,
                        PmtWorker *worker)
 {
-  JobBatch batch = { { NULL, }, 0, 0, 0, 0 };
+  PoolThread thread = { worker, G_QUEUE_INIT, 0, 0, 0, 0 };
+  PmtThreadState *state = _pmt_thread_state_get ();
   guint mask = 0;
 
   lock (self);
   self->n_starting--;
   unlock (self);
 
-  g_private_set (&batch_here, &batch);
+  state->executor = &self->executor;
+  state->executor_data = &thread;
 
   for (gboolean was_busy = FALSE;;)
     {
       guint n_start = 0;
-      gpointer job;
+      gpointer item;
 
-      if (batch.next < batch.n)
+      if ((item = g_queue_pop_head (&thread.local)) != NULL)
         {
-          run_pool_job (self, batch.jobs[batch.next++], &batch);
+          run_item (self, &thread, item);
           continue;
         }
-      count_batch (self, &batch);
+      count_thread_jobs (self, &thread);
 
-      /* Busy from one job to the next without a change to announce. */
+      /* Busy from one item to the next without a change to announce. */
       lock (self);
-      job = next_job_locked (self, worker, &mask);
-      if (job != NULL && IS_JOB (job))
-        batch_jobs_locked (self, TO_JOB (job), &batch, &mask);
-      if ((job != NULL) != was_busy)
+      item = next_item_locked (self, &thread, &mask);
+      if (item != NULL && IS_JOB (item))
+        batch_jobs_locked (self, &thread, &mask);
+      if ((item != NULL) != was_busy)
         {
-          self->n_busy += job != NULL ? 1 : -1;
+          self->n_busy += item != NULL ? 1 : -1;
           mask |= BIT (PROP_N_BUSY_WORKERS);
         }
-      if (job == NULL)
+      if (item == NULL)
         n_start = reserve_workers_locked (self, &mask);
       unlock (self);
       notify_props (self, mask);
       mask = 0;
 
-      if (job == NULL)
+      if (item == NULL)
         {
-          g_private_set (&batch_here, NULL);
+          state->executor = NULL;
+          state->executor_data = NULL;
           /* Replaces a worker stopped by hand while tasks wait. */
           start_workers (self, n_start);
           return;
         }
 
-      /* A job is in the batch now, for the top of the loop to run. */
-      if (!IS_JOB (job))
-        run_job (self, worker, job);
+      run_item (self, &thread, item);
       was_busy = TRUE;
     }
 }
@@ -715,9 +751,8 @@ count_finished (PmtPool *self,
   if (n_unfinished <= __atomic_load_n (&self->n_parked, __ATOMIC_SEQ_CST))
     {
       lock (self);
-      if (self->n_completion_waiters > 0 || self->state == PMT_POOL_STATE_STOPPING)
-        g_cond_broadcast (&self->idle_cond);
       fire_helpers_locked (self);
+      _pmt_sync_waiters_fire (self->completion_waiters);
       check_stopped_locked (self, &mask);
       unlock (self);
     }
@@ -728,11 +763,12 @@ count_finished (PmtPool *self,
     g_object_unref (self);
 }
 
-void
-_pmt_pool_task_finished (PmtPool      *self,
-                         PmtTaskState  state,
-                         gboolean      dequeued)
+static void
+pool_task_finished (PmtExecutor  *executor,
+                    PmtTaskState  state,
+                    gboolean      dequeued)
 {
+  PmtPool *self = POOL_FROM_EXECUTOR (executor);
   /* Cancelled in the queue: it leaves n-queued only now. */
   guint n_queued = dequeued ? 0 : 1;
 
@@ -753,62 +789,51 @@ _pmt_pool_task_finished (PmtPool      *self,
     }
 }
 
-PmtPool *
-_pmt_pool_get_current (void)
-{
-  PmtWorker *worker = _pmt_worker_get_current ();
-
-  /* Only the worker's own thread clears its pool, on its way out. */
-  return worker != NULL ? pmt_worker_get_pool (worker) : NULL;
-}
-
+/* The one helping mechanism: every wait in one of our threads ends up
+ * here (see _pmt_wait_until()).  Runs the thread's local work first,
+ * which nobody else can run, then the queue, until @done holds or
+ * @deadline passes.  @waiter is fired by pushes, by the pool's counters
+ * reaching a waited-for value, and by whatever the caller registered it
+ * on. */
 static gboolean
-is_own_thread (PmtPool *self)
+pool_help_until (PmtExecutor     *executor,
+                 PmtSyncWaiter   *waiter,
+                 PmtWaitDoneFunc  done,
+                 gpointer         data,
+                 gint64           deadline)
 {
-  return _pmt_pool_get_current () == self;
-}
-
-typedef gboolean (*HelpDoneFunc) (PmtPool  *self,
-                                  gpointer  data);
-
-/* With the lock held: runs the pool's jobs in this worker thread until
- * @done holds or @end_time passes.  @waiter is fired by pushes, by
- * finished tasks of the pool and by whatever the caller registered it on. */
-static gboolean
-help_locked (PmtPool       *self,
-             PmtWorker     *worker,
-             PmtSyncWaiter *waiter,
-             HelpDoneFunc   done,
-             gpointer       data,
-             gint64         end_time)
-{
+  PmtPool *self = POOL_FROM_EXECUTOR (executor);
+  PoolThread *thread = get_pool_thread (self);
   gboolean ret;
 
+  g_assert (thread != NULL);
+
+  lock (self);
   self->helpers = g_slist_prepend (self->helpers, waiter);
 
   for (;;)
     {
-      JobBatch *batch = g_private_get (&batch_here);
       guint mask = 0;
-      gpointer job;
+      gpointer item;
 
-      if ((ret = done (self, data)))
+      if ((ret = done (data)))
         break;
 
-      /* This thread's own batch cannot run unless it runs it. */
-      if (batch != NULL && batch->next < batch->n)
-        job = FROM_JOB (batch->jobs[batch->next++]);
-      else
-        job = take_locked (self, &mask);
+      if ((item = g_queue_pop_head (&thread->local)) == NULL)
+        item = take_locked (self, thread, &mask);
       unlock (self);
       notify_props (self, mask);
 
-      if (job != NULL)
-        run_job (self, worker, job);
-      else if (!_pmt_sync_waiter_wait (waiter, end_time))
+      if (item != NULL)
+        {
+          run_item (self, thread, item);
+          /* Whatever waits may wait for these counters. */
+          count_thread_jobs (self, thread);
+        }
+      else if (!_pmt_sync_waiter_wait (waiter, deadline))
         {
           lock (self);
-          ret = done (self, data);
+          ret = done (data);
           break;
         }
 
@@ -816,68 +841,15 @@ help_locked (PmtPool       *self,
     }
 
   self->helpers = g_slist_remove (self->helpers, waiter);
+  unlock (self);
 
   return ret;
 }
 
-typedef struct
-{
-  PmtTask **tasks;
-  guint n_tasks;
-  gboolean all;
-  gint found;
-} TasksDone;
-
-static gboolean
-tasks_done (PmtPool  *self,
-            gpointer  data)
-{
-  TasksDone *wait = data;
-
-  for (guint i = 0; i < wait->n_tasks; i++)
-    {
-      gboolean done = _pmt_task_is_done_for_caller (wait->tasks[i]);
-
-      if (done && !wait->all)
-        {
-          wait->found = i;
-          return TRUE;
-        }
-      if (!done && wait->all)
-        return FALSE;
-    }
-
-  wait->found = wait->all ? 0 : -1;
-  return wait->all;
-}
-
-gint
-_pmt_pool_help_wait (PmtPool  *self,
-                     PmtTask **tasks,
-                     guint     n_tasks,
-                     gboolean  all,
-                     gint64    end_time)
-{
-  TasksDone wait = { tasks, n_tasks, all, -1 };
-  PmtSyncWaiter waiter;
-  guint n_registered = 0;
-  gboolean done;
-
-  _pmt_sync_waiter_init (&waiter);
-  for (; n_registered < n_tasks; n_registered++)
-    if (!_pmt_task_add_waiter (tasks[n_registered], &waiter.base) && !all)
-      break;
-
-  lock (self);
-  done = help_locked (self, _pmt_worker_get_current (), &waiter, tasks_done, &wait, end_time);
-  unlock (self);
-
-  for (guint i = 0; i < n_registered; i++)
-    _pmt_task_remove_waiter (tasks[i], &waiter.base);
-  _pmt_sync_waiter_clear (&waiter);
-
-  return done ? wait.found : -1;
-}
+static const PmtExecutorVTable pool_executor_vtable = {
+  pool_help_until,
+  pool_task_finished,
+};
 
 static void
 pmt_pool_finalize (GObject *object)
@@ -899,6 +871,7 @@ pmt_pool_finalize (GObject *object)
   g_ptr_array_unref (self->workers);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_clear_pointer (&self->name, g_free);
+  g_clear_error (&self->init_error);
 
   G_OBJECT_CLASS (pmt_pool_parent_class)->finalize (object);
 }
@@ -1009,6 +982,13 @@ pmt_pool_set_property (GObject      *object,
     }
 }
 
+static gboolean register_pool (PmtPool  *self,
+                               GError  **error);
+
+/* Registering here, not in pmt_pool_new(), gives a pool made from
+ * properties (as every binding makes it) the same guarantees: a name in
+ * the registry, or a clash reported, by GInitable and by every submission
+ * (the pool takes no work). */
 static void
 pmt_pool_constructed (GObject *object)
 {
@@ -1016,9 +996,40 @@ pmt_pool_constructed (GObject *object)
 
   G_OBJECT_CLASS (pmt_pool_parent_class)->constructed (object);
 
-  if (self->name == NULL)
-    self->name = g_strdup_printf ("pmt-pool-%u",
-                                  __atomic_add_fetch (&last_pool_serial, 1, __ATOMIC_RELAXED));
+  if (self->name != NULL)
+    {
+      register_pool (self, &self->init_error);
+      return;
+    }
+
+  /* Generated names may collide with names users chose: make another. */
+  do
+    {
+      g_free (self->name);
+      self->name = g_strdup_printf ("pmt-pool-%u",
+                                    __atomic_add_fetch (&last_pool_serial, 1, __ATOMIC_RELAXED));
+    }
+  while (!register_pool (self, NULL));
+}
+
+static gboolean
+pmt_pool_initable_init (GInitable     *initable,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  PmtPool *self = PMT_POOL (initable);
+
+  if (self->init_error == NULL)
+    return TRUE;
+
+  g_propagate_error (error, g_error_copy (self->init_error));
+  return FALSE;
+}
+
+static void
+pmt_pool_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = pmt_pool_initable_init;
 }
 
 static GParamSpec *
@@ -1171,6 +1182,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
 static void
 pmt_pool_init (PmtPool *self)
 {
+  self->executor.vtable = &pool_executor_vtable;
   self->queue = _pmt_queue_new ();
   g_cond_init (&self->idle_cond);
   self->workers = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1220,7 +1232,10 @@ register_pool (PmtPool  *self,
  * @error: return location for a #GError
  *
  * Creates a pool and registers it under @name, which stays taken until
- * the pool stopped or is finalized.
+ * the pool stopped or is finalized.  A pool made with g_object_new() is
+ * registered the same way; it is a #GInitable whose initialization fails
+ * with %PMT_ERROR_NAME_IN_USE when its name was taken, and such a pool
+ * refuses every submission with that error.
  *
  * Returns: (transfer full) (nullable): a new #PmtPool, or %NULL with
  *   %PMT_ERROR_NAME_IN_USE
@@ -1230,29 +1245,15 @@ pmt_pool_new (const char  *name,
               guint        max_workers,
               GError     **error)
 {
-  g_autoptr(PmtPool) self = NULL;
-
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (max_workers == 0)
     max_workers = MAX (g_get_num_processors (), 1);
 
-  self = g_object_new (PMT_TYPE_POOL,
-                       "name", name,
-                       "max-workers", max_workers,
-                       NULL);
-
-  /* Generated names may collide with names users chose: make another. */
-  while (!register_pool (self, name == NULL ? NULL : error))
-    {
-      if (name != NULL)
-        return NULL;
-      g_free (self->name);
-      self->name = g_strdup_printf ("pmt-pool-%u",
-                                    __atomic_add_fetch (&last_pool_serial, 1, __ATOMIC_RELAXED));
-    }
-
-  return g_steal_pointer (&self);
+  return g_initable_new (PMT_TYPE_POOL, NULL, error,
+                         "name", name,
+                         "max-workers", max_workers,
+                         NULL);
 }
 
 /**
@@ -1322,16 +1323,6 @@ pmt_pool_list_pools (void)
   return g_list_sort (pools, compare_pool_names);
 }
 
-static gint64
-remaining (gint64 timeout_usec,
-           gint64 end_time)
-{
-  if (timeout_usec <= 0)
-    return timeout_usec;
-
-  return MAX (end_time - g_get_monotonic_time (), 0);
-}
-
 /**
  * pmt_pool_join_all:
  * @timeout_usec: how long to wait in all, in microseconds: negative
@@ -1345,12 +1336,12 @@ remaining (gint64 timeout_usec,
 gboolean
 pmt_pool_join_all (gint64 timeout_usec)
 {
-  gint64 end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+  gint64 deadline = _pmt_deadline_from_timeout (timeout_usec);
   GList *pools = pmt_pool_list_pools ();
   gboolean ok = TRUE;
 
   for (GList *l = pools; l != NULL; l = l->next)
-    ok &= pmt_pool_join (l->data, remaining (timeout_usec, end_time));
+    ok &= pmt_pool_join (l->data, _pmt_deadline_remaining (deadline));
   g_list_free_full (pools, g_object_unref);
 
   return ok;
@@ -1360,6 +1351,12 @@ static gboolean
 accepting_locked (PmtPool  *self,
                   GError  **error)
 {
+  if (self->init_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->init_error));
+      return FALSE;
+    }
+
   if (self->state >= PMT_POOL_STATE_STOPPING)
     {
       g_set_error (error, PMT_ERROR, PMT_ERROR_STOPPED,
@@ -1406,7 +1403,7 @@ mark_queued_locked (PmtPool  *self,
                     gint     *priority,
                     GError  **error)
 {
-  switch (_pmt_task_mark_queued (task, self, self->main_context, priority))
+  switch (_pmt_task_mark_queued (task, &self->executor, self->main_context, priority))
     {
     case PMT_TASK_ENQUEUE_OK:
       return TRUE;
@@ -1810,10 +1807,12 @@ pmt_pool_as_completed (PmtTask **tasks,
   return queue;
 }
 
+/* PmtWaitDoneFuncs, called with whatever lock: they read atomics only. */
 static gboolean
-completion_done (PmtPool  *self,
-                 gpointer  data)
+completion_done (gpointer data)
 {
+  PmtPool *self = data;
+
   return __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) <=
          __atomic_load_n (&self->n_parked, __ATOMIC_SEQ_CST);
 }
@@ -1821,9 +1820,10 @@ completion_done (PmtPool  *self,
 /* Outside the pool, nothing is left out: the tasks parked in nested waits
  * end as soon as those waits are over, and count then. */
 static gboolean
-all_done (PmtPool  *self,
-          gpointer  data)
+all_done (gpointer data)
 {
+  PmtPool *self = data;
+
   return __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) == 0;
 }
 
@@ -1849,72 +1849,56 @@ pmt_pool_wait_completion (PmtPool  *self,
                           gint64    timeout_usec,
                           gboolean  block)
 {
-  gint64 end_time;
-  PmtWorker *worker = NULL;
-  JobBatch *batch;
-  guint depth = 0, parked_outside;
+  PoolThread *thread;
+  PmtSyncWaiter waiter;
+  gint64 deadline;
+  guint depth = 0;
   gboolean done;
 
   g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
+  deadline = _pmt_deadline_from_timeout (timeout_usec);
 
-  /* Jobs this thread ended are unfinished until counted. */
-  if ((batch = get_batch_here (self)) != NULL)
-    count_batch (self, batch);
-
-  /* This thread's own tasks cannot finish while it waits here; those an
-   * outer wait of the same thread parked already count once. */
-  parked_outside = GPOINTER_TO_UINT (g_private_get (&parked_here));
-  if (is_own_thread (self))
+  /* This thread's own tasks and jobs cannot finish while it waits here:
+   * they are parked, counted out of what the wait waits for; those an
+   * outer wait of the same thread parked already count once.  Jobs it
+   * ended are unfinished until counted. */
+  if ((thread = get_pool_thread (self)) != NULL)
     {
-      worker = _pmt_worker_get_current ();
-      depth = _pmt_worker_get_depth (worker) +
-              GPOINTER_TO_UINT (g_private_get (&jobs_here)) - parked_outside;
-      g_private_set (&parked_here, GUINT_TO_POINTER (parked_outside + depth));
+      count_thread_jobs (self, thread);
+      depth = _pmt_worker_get_depth (thread->worker) + thread->n_jobs - thread->n_parked;
+      thread->n_parked += depth;
     }
+
+  _pmt_sync_waiter_init (&waiter);
 
   lock (self);
   self->n_blocking += block ? 1 : 0;
   __atomic_add_fetch (&self->n_parked, depth, __ATOMIC_SEQ_CST);
   if (depth > 0)
     {
-      g_cond_broadcast (&self->idle_cond);
       fire_helpers_locked (self);
+      _pmt_sync_waiters_fire (self->completion_waiters);
     }
+  /* Our own threads hear of the counters as helpers. */
+  if (thread == NULL)
+    self->completion_waiters = g_slist_prepend (self->completion_waiters, &waiter);
+  unlock (self);
 
-  if (timeout_usec != 0 && worker != NULL)
-    {
-      PmtSyncWaiter waiter;
-
-      _pmt_sync_waiter_init (&waiter);
-      done = help_locked (self, worker, &waiter, completion_done, NULL, end_time);
-      _pmt_sync_waiter_clear (&waiter);
-    }
+  if (timeout_usec == 0)
+    done = thread != NULL ? completion_done (self) : all_done (self);
   else
-    {
-      HelpDoneFunc done_func = worker != NULL ? completion_done : all_done;
+    done = _pmt_wait_until (&waiter, thread != NULL ? completion_done : all_done, self, deadline);
 
-      self->n_completion_waiters++;
-
-      while (!(done = done_func (self, NULL)) && timeout_usec != 0)
-        {
-          if (end_time < 0)
-            g_cond_wait (&self->idle_cond, _pmt_queue_get_mutex (self->queue));
-          else if (!g_cond_wait_until (&self->idle_cond, _pmt_queue_get_mutex (self->queue), end_time))
-            {
-              done = done_func (self, NULL);
-              break;
-            }
-        }
-      self->n_completion_waiters--;
-    }
-
+  lock (self);
+  self->completion_waiters = g_slist_remove (self->completion_waiters, &waiter);
   __atomic_sub_fetch (&self->n_parked, depth, __ATOMIC_SEQ_CST);
   self->n_blocking -= block ? 1 : 0;
   unlock (self);
 
-  g_private_set (&parked_here, GUINT_TO_POINTER (parked_outside));
+  _pmt_sync_waiter_clear (&waiter);
+  if (thread != NULL)
+    thread->n_parked -= depth;
 
   return done;
 }
@@ -1933,7 +1917,7 @@ collect_for_shutdown_locked (PmtPool          *self,
   if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
     {
       __atomic_store_n (&self->cancel_queued, TRUE, __ATOMIC_SEQ_CST);
-      while ((job = take_locked (self, mask)) != NULL)
+      while ((job = pop_locked (self, mask)) != NULL)
         {
           if (IS_CHUNK (job))
             {
@@ -1980,14 +1964,14 @@ pmt_pool_shutdown (PmtPool          *self,
 {
   g_autoptr(GPtrArray) to_cancel = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
-  gint64 end_time;
+  gint64 deadline;
   guint mask = 0, n_start = 0;
   gboolean stopped;
 
   g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
   g_return_val_if_fail (timeout_usec == 0 || !is_own_thread (self), FALSE);
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
+  deadline = _pmt_deadline_from_timeout (timeout_usec);
 
   lock (self);
   if (self->state < PMT_POOL_STATE_STOPPING)
@@ -2012,12 +1996,8 @@ pmt_pool_shutdown (PmtPool          *self,
   lock (self);
   check_stopped_locked (self, &mask);
   while (self->state != PMT_POOL_STATE_STOPPED && timeout_usec != 0)
-    {
-      if (end_time < 0)
-        g_cond_wait (&self->idle_cond, _pmt_queue_get_mutex (self->queue));
-      else if (!g_cond_wait_until (&self->idle_cond, _pmt_queue_get_mutex (self->queue), end_time))
-        break;
-    }
+    if (!_pmt_cond_wait_until (&self->idle_cond, _pmt_queue_get_mutex (self->queue), deadline))
+      break;
   stopped = self->state == PMT_POOL_STATE_STOPPED;
   unlock (self);
 
@@ -2042,14 +2022,14 @@ gboolean
 pmt_pool_join (PmtPool *self,
                gint64   timeout_usec)
 {
-  gint64 end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+  gint64 deadline = _pmt_deadline_from_timeout (timeout_usec);
   gboolean completed;
 
   g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
 
   completed = pmt_pool_wait_completion (self, timeout_usec, TRUE);
 
-  return pmt_pool_shutdown (self, PMT_SHUTDOWN_NONE, remaining (timeout_usec, end_time)) &&
+  return pmt_pool_shutdown (self, PMT_SHUTDOWN_NONE, _pmt_deadline_remaining (deadline)) &&
          completed;
 }
 

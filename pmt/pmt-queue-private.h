@@ -44,7 +44,7 @@ gpointer  _pmt_queue_timeout_pop_unlocked  (PmtQueue *queue,
 guint     _pmt_queue_length                (PmtQueue *queue);
 guint     _pmt_queue_length_unlocked       (PmtQueue *queue);
 gboolean  _pmt_queue_wait_unlocked         (PmtQueue *queue,
-                                            gint64    end_time);
+                                            gint64    deadline);
 void      _pmt_queue_wake_all_unlocked     (PmtQueue *queue);
 
 G_END_DECLS

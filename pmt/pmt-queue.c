@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "pmt-deadline-private.h"
 #include "pmt-queue-private.h"
 
 /* 16 bytes: the sequence number wraps, and is compared as a distance,
@@ -269,20 +270,17 @@ _pmt_queue_try_pop_unlocked (PmtQueue *queue)
 }
 
 /* Blocks until a push or _pmt_queue_wake_all_unlocked() signals us, or
- * until @end_time (monotonic; negative: no end).  Returns FALSE when the
+ * until @deadline (see pmt-deadline-private.h).  Returns FALSE when the
  * time ran out.  Spurious wake-ups return TRUE: callers loop on their own
  * predicate. */
 gboolean
 _pmt_queue_wait_unlocked (PmtQueue *queue,
-                          gint64    end_time)
+                          gint64    deadline)
 {
-  gboolean woke = TRUE;
+  gboolean woke;
 
   queue->n_sleeping++;
-  if (end_time < 0)
-    g_cond_wait (&queue->cond, &queue->mutex);
-  else
-    woke = g_cond_wait_until (&queue->cond, &queue->mutex, end_time);
+  woke = _pmt_cond_wait_until (&queue->cond, &queue->mutex, deadline);
   queue->n_sleeping--;
 
   /* Whoever leaves counts as one signal consumed: at worst the next push
@@ -300,13 +298,13 @@ gpointer
 _pmt_queue_timeout_pop_unlocked (PmtQueue *queue,
                                  gint64    timeout_usec)
 {
-  gint64 end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
+  gint64 deadline = _pmt_deadline_from_timeout (timeout_usec);
 
   while (_pmt_queue_length_unlocked (queue) == 0)
     {
       if (timeout_usec == 0)
         return NULL;
-      if (!_pmt_queue_wait_unlocked (queue, end_time) && _pmt_queue_length_unlocked (queue) == 0)
+      if (!_pmt_queue_wait_unlocked (queue, deadline) && _pmt_queue_length_unlocked (queue) == 0)
         return NULL;
     }
 

@@ -5,8 +5,9 @@
 
 #pragma once
 
-#include "pmt-pool.h"
+#include "pmt-executor-private.h"
 #include "pmt-task.h"
+#include "pmt-waiter-private.h"
 
 G_BEGIN_DECLS
 
@@ -40,41 +41,19 @@ PmtTask        *_pmt_task_new_from_closure  (PmtTaskClosure *closure);
 void            _pmt_task_set_closure_callback (PmtTask        *task,
                                                 PmtTaskClosure *closure);
 
-/* Something told when a task is done.  @fire runs with the task's lock
- * held, so it may take only leaf locks; after it ran, the waiter is no
- * longer registered on that task. */
-typedef struct _PmtTaskWaiter PmtTaskWaiter;
-struct _PmtTaskWaiter
-{
-  void (*fire) (PmtTaskWaiter *waiter,
-                PmtTask       *task);
-};
-
-/* A waiter a thread blocks on; also fired by pools, to wake helpers. */
-typedef struct
-{
-  PmtTaskWaiter base;
-  GMutex mutex;
-  GCond cond;
-  gboolean fired;
-} PmtSyncWaiter;
-
-void           _pmt_sync_waiter_init     (PmtSyncWaiter *waiter);
-void           _pmt_sync_waiter_clear    (PmtSyncWaiter *waiter);
-void           _pmt_sync_waiter_fire     (PmtSyncWaiter *waiter);
-/* Blocks until fired or @end_time (negative: none), then re-arms it.
- * Returns FALSE on timeout. */
-gboolean       _pmt_sync_waiter_wait     (PmtSyncWaiter *waiter,
-                                          gint64         end_time);
-
-/* Registers @waiter unless the task is done already (FALSE then). */
+/* Registers @waiter, fired with @self as source once the task is done
+ * for waiters, unless it is done already for the caller (FALSE then).
+ * After it fired, the waiter is no longer registered. */
 gboolean       _pmt_task_add_waiter      (PmtTask       *self,
-                                          PmtTaskWaiter *waiter);
+                                          PmtWaiter     *waiter);
 void           _pmt_task_remove_waiter   (PmtTask       *self,
-                                          PmtTaskWaiter *waiter);
+                                          PmtWaiter     *waiter);
 /* Done for the caller: terminal and its waiters woken, or the caller is
  * the thread emitting #PmtTask::completed. */
 gboolean       _pmt_task_is_done_for_caller (PmtTask    *self);
+/* Running in the calling thread, maybe in an outer frame of it (a nested
+ * wait ran other work on top): waiting for it here would be forever. */
+gboolean       _pmt_task_is_running_here (PmtTask       *self);
 
 /* Calls @func (@data) in the finishing thread once the task is done and
  * its waiters woke, without locks held; FALSE (nothing registered) when
@@ -83,14 +62,14 @@ gboolean       _pmt_task_add_done_notify (PmtTask       *self,
                                           GDestroyNotify func,
                                           gpointer       data);
 
-/* PENDING → QUEUED, when a worker or a pool accepts the task.  A pool is
- * told when the task finishes (it holds a reference on itself while it has
- * unfinished tasks); its main context becomes the task's if the task has
- * none.  @priority (may be NULL) gets the task's priority, read under the
- * same lock. */
+/* PENDING → QUEUED, when a worker or an executor accepts the task.  An
+ * executor is told when the task finishes (it holds a reference on
+ * itself while it has unfinished tasks); its main context becomes the
+ * task's if the task has none.  @priority (may be NULL) gets the task's
+ * priority, read under the same lock. */
 PmtTaskEnqueue _pmt_task_mark_queued     (PmtTask       *self,
-                                          PmtPool       *pool,
-                                          GMainContext  *pool_context,
+                                          PmtExecutor   *executor,
+                                          GMainContext  *context,
                                           gint          *priority);
 /* Back to PENDING, for a submission refused after all: the refused task
  * is left untouched. */
@@ -103,7 +82,7 @@ PmtTaskClaim   _pmt_task_claim           (PmtTask       *self,
                                           PmtWorker     *worker,
                                           gboolean       from_queue);
 /* Runs a task claimed by the calling thread: limiter, function, callback,
- * completion. */
+ * completion.  The caller holds a reference on the task. */
 void           _pmt_task_run_claimed     (PmtTask       *self);
 
 G_END_DECLS

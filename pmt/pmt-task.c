@@ -10,7 +10,6 @@
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
 #include "pmt-main-context-private.h"
-#include "pmt-pool-private.h"
 #include "pmt-task-private.h"
 #include "pmt-worker.h"
 
@@ -75,12 +74,14 @@ typedef struct
 typedef struct
 {
   GMutex mutex;
-  GCond cond;
 
   PmtTaskFunc func;
   gpointer func_data;
   GDestroyNotify func_notify;
 
+  /* Written under the mutex; read without it (by the running thread, for
+   * the options fixed before the task was queued) with an atomic load:
+   * it appears at any time, when a wait or a cancellable needs it. */
   PmtTaskExtra *extra;
 
   GValue result;
@@ -88,8 +89,8 @@ typedef struct
   GError *error;
 
   PmtWorker *worker;
-  PmtPool *pool;            /* the pool that accepted it, until it is done;
-                             * the pool keeps itself alive meanwhile */
+  PmtExecutor *executor;    /* the pool that accepted it, until it is done;
+                             * it keeps itself alive meanwhile */
 
   /* The thread running the task and then emitting #PmtTask::completed:
    * its function and callback can read the outcome before it is
@@ -107,7 +108,6 @@ typedef struct
   guint started : 1;
   guint done : 1;
   guint cancel_requested : 1;
-  guint n_blocked;          /* threads in g_cond_wait() on cond */
 } PmtTaskPrivate;
 
 enum {
@@ -147,18 +147,34 @@ static PmtTaskExtra *
 ensure_extra_locked (PmtTaskPrivate *priv)
 {
   if (priv->extra == NULL)
-    priv->extra = g_new0 (PmtTaskExtra, 1);
+    g_atomic_pointer_set (&priv->extra, g_new0 (PmtTaskExtra, 1));
 
   return priv->extra;
 }
 
-/* Reads a field of the extras, or NULL when there are none. */
+/* Reads a field of the extras, or NULL when there are none; with the
+ * lock held. */
 #define EXTRA(priv, field) ((priv)->extra != NULL ? (priv)->extra->field : NULL)
+
+/* The extras, for the running thread, without the lock. */
+static inline PmtTaskExtra *
+get_extra_unlocked (PmtTaskPrivate *priv)
+{
+  return g_atomic_pointer_get (&priv->extra);
+}
 
 static void
 pmt_task_real_run (PmtTask *self)
 {
   PmtTaskPrivate *priv = get_priv (self);
+
+  /* Bindings can make a task without a function, with g_object_new(). */
+  if (priv->func == NULL)
+    {
+      pmt_task_return_new_error (self, PMT_ERROR, PMT_ERROR_INVALID,
+                                 _("The task has no function to run"));
+      return;
+    }
 
   priv->func (self, priv->func_data);
 }
@@ -255,7 +271,6 @@ pmt_task_finalize (GObject *object)
       g_clear_pointer (&priv->extra, g_free);
     }
   g_mutex_clear (&priv->mutex);
-  g_cond_clear (&priv->cond);
 
   G_OBJECT_CLASS (pmt_task_parent_class)->finalize (object);
 }
@@ -482,7 +497,6 @@ pmt_task_init (PmtTask *self)
   PmtTaskPrivate *priv = get_priv (self);
 
   g_mutex_init (&priv->mutex);
-  g_cond_init (&priv->cond);
   priv->id = __atomic_add_fetch (&last_task_id, 1, __ATOMIC_RELAXED);
   priv->priority = G_PRIORITY_DEFAULT;
   priv->store_result = TRUE;
@@ -560,7 +574,9 @@ emit_completed_on (PmtTask      *self,
                               emit_completed_idle, g_object_ref (self), g_object_unref);
 }
 
-/* Called once per task, by the thread that made its state terminal.  One
+/* Called once per task, by the thread that made its state terminal,
+ * which holds a reference: a #PmtTask::completed handler may drop the
+ * caller's.  One
  * locked section wakes the waiters and takes what must be released or
  * told afterwards; the pool is told last, so that once
  * pmt_pool_wait_completion() returns, the tasks it covered have emitted
@@ -573,7 +589,7 @@ pmt_task_finish (PmtTask      *self,
   Closures closures = { 0 };
   GSList *async_waiters, *done_notifies;
   PmtTaskState state;
-  PmtPool *pool;
+  PmtExecutor *executor;
   gboolean dequeued;
 
   if (context == NULL)
@@ -582,13 +598,11 @@ pmt_task_finish (PmtTask      *self,
   g_mutex_lock (&priv->mutex);
   priv->done = TRUE;
   priv->active_thread = NULL;
-  if (priv->n_blocked > 0)
-    g_cond_broadcast (&priv->cond);
   /* Fired under our lock: their owners take it to unregister them, so a
    * waiter cannot vanish while we touch it. */
   for (GSList *l = priv->waiters; l != NULL; l = l->next)
     {
-      PmtTaskWaiter *waiter = l->data;
+      PmtWaiter *waiter = l->data;
 
       waiter->fire (waiter, self);
     }
@@ -597,7 +611,7 @@ pmt_task_finish (PmtTask      *self,
   done_notifies = priv->extra ? g_steal_pointer (&priv->extra->done_notifies) : NULL;
   if (context == NULL)
     steal_closures_locked (priv, &closures);
-  pool = g_steal_pointer (&priv->pool);
+  executor = g_steal_pointer (&priv->executor);
   state = priv->state;
   dequeued = priv->worker != NULL;
   g_mutex_unlock (&priv->mutex);
@@ -621,8 +635,8 @@ pmt_task_finish (PmtTask      *self,
     }
   g_slist_free_full (done_notifies, g_free);
 
-  if (pool != NULL)
-    _pmt_pool_task_finished (pool, state, dequeued);
+  if (executor != NULL)
+    executor->vtable->task_finished (executor, state, dequeued);
 }
 
 static GError *
@@ -651,12 +665,11 @@ set_terminal_locked (PmtTask *self)
 }
 
 static void
-run_under_limiter (PmtTask *self)
+run_under_limiter (PmtTask      *self,
+                   PmtTaskExtra *extra)
 {
-  PmtTaskPrivate *priv = get_priv (self);
+  PmtLimiter *limiter = extra != NULL ? extra->limiter : NULL;
   GError *error = NULL;
-
-  PmtLimiter *limiter = EXTRA (priv, limiter);
 
   if (limiter == NULL)
     {
@@ -711,12 +724,16 @@ void
 _pmt_task_run_claimed (PmtTask *self)
 {
   PmtTaskPrivate *priv = get_priv (self);
+  PmtTaskExtra *extra;
   GMainContext *context;
 
-  run_under_limiter (self);
+  /* The limiter and the callback were fixed before the task was queued;
+   * the extras themselves may appear meanwhile. */
+  run_under_limiter (self, get_extra_unlocked (priv));
 
-  if (EXTRA (priv, callback) != NULL)
-    priv->extra->callback (self, priv->extra->callback_data);
+  extra = get_extra_unlocked (priv);
+  if (extra != NULL && extra->callback != NULL)
+    extra->callback (self, extra->callback_data);
 
   g_mutex_lock (&priv->mutex);
   priv->returned = TRUE;
@@ -730,8 +747,8 @@ _pmt_task_run_claimed (PmtTask *self)
 
 PmtTaskEnqueue
 _pmt_task_mark_queued (PmtTask      *self,
-                       PmtPool      *pool,
-                       GMainContext *pool_context,
+                       PmtExecutor  *executor,
+                       GMainContext *context,
                        gint         *priority)
 {
   PmtTaskPrivate *priv = get_priv (self);
@@ -743,9 +760,9 @@ _pmt_task_mark_queued (PmtTask      *self,
   if (priv->state == PMT_TASK_STATE_PENDING)
     {
       priv->state = PMT_TASK_STATE_QUEUED;
-      priv->pool = pool;
-      if (EXTRA (priv, main_context) == NULL && pool_context != NULL)
-        ensure_extra_locked (priv)->main_context = g_main_context_ref (pool_context);
+      priv->executor = executor;
+      if (EXTRA (priv, main_context) == NULL && context != NULL)
+        ensure_extra_locked (priv)->main_context = g_main_context_ref (context);
       ret = PMT_TASK_ENQUEUE_OK;
     }
   else if (priv->state == PMT_TASK_STATE_CANCELLED && !priv->started)
@@ -762,11 +779,10 @@ _pmt_task_unmark_queued (PmtTask *self)
 {
   PmtTaskPrivate *priv = get_priv (self);
 
-
   g_mutex_lock (&priv->mutex);
   if (priv->state == PMT_TASK_STATE_QUEUED)
     priv->state = PMT_TASK_STATE_PENDING;
-  priv->pool = NULL;
+  priv->executor = NULL;
   g_mutex_unlock (&priv->mutex);
 }
 
@@ -788,7 +804,10 @@ pmt_task_run (PmtTask *self)
   switch (_pmt_task_claim (self, NULL, FALSE))
     {
     case PMT_TASK_CLAIM_OK:
+      /* A #PmtTask::completed handler may drop the caller's reference. */
+      g_object_ref (self);
       _pmt_task_run_claimed (self);
+      g_object_unref (self);
       break;
 
     case PMT_TASK_CLAIM_CANCELLED:
@@ -851,7 +870,12 @@ pmt_task_cancel (PmtTask *self)
     }
 
   if (finish)
-    pmt_task_finish (self, context);
+    {
+      /* A #PmtTask::completed handler may drop the caller's reference. */
+      g_object_ref (self);
+      pmt_task_finish (self, context);
+      g_object_unref (self);
+    }
 }
 
 /**
@@ -1594,59 +1618,6 @@ done_for_caller_locked (PmtTaskPrivate *priv)
   return priv->done || (TERMINAL (priv->state) && priv->active_thread == g_thread_self ());
 }
 
-/**
- * pmt_task_wait:
- * @self: a #PmtTask
- * @timeout_usec: how long to wait in microseconds: negative waits
- *   forever, 0 only checks
- *
- * Blocks until the task reached a terminal state and its waiters were
- * woken, or until the timeout (the seed's `Event.wait()`).
- *
- * Returns: %TRUE if the task is done, %FALSE on timeout
- */
-gboolean
-pmt_task_wait (PmtTask *self,
-               gint64   timeout_usec)
-{
-  PmtTaskPrivate *priv;
-  PmtPool *pool;
-  gint64 end_time;
-  gboolean done;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
-
-  priv = get_priv (self);
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
-
-  /* In a pool thread, run the pool's queued tasks meanwhile: the one
-   * awaited may be among them, with no other thread left to run it. */
-  if (timeout_usec != 0 && (pool = _pmt_pool_get_current ()) != NULL &&
-      !_pmt_task_is_done_for_caller (self))
-    return _pmt_pool_help_wait (pool, &self, 1, TRUE, end_time) >= 0;
-
-  g_mutex_lock (&priv->mutex);
-  while (!done_for_caller_locked (priv) && timeout_usec != 0)
-    {
-      gboolean timed_out = FALSE;
-
-      /* Counted, so that finishing broadcasts only when somebody waits. */
-      priv->n_blocked++;
-      if (timeout_usec < 0)
-        g_cond_wait (&priv->cond, &priv->mutex);
-      else
-        timed_out = !g_cond_wait_until (&priv->cond, &priv->mutex, end_time);
-      priv->n_blocked--;
-
-      if (timed_out)
-        break;
-    }
-  done = done_for_caller_locked (priv);
-  g_mutex_unlock (&priv->mutex);
-
-  return done;
-}
-
 /* A GCancellableSourceFunc: the cancellable comes first. */
 static gboolean
 wait_async_cancelled (GCancellable *cancellable,
@@ -1758,215 +1729,6 @@ pmt_task_wait_finish (PmtTask       *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/**
- * pmt_task_wait_all:
- * @tasks: (array length=n_tasks): tasks
- * @n_tasks: the number of @tasks
- * @timeout_usec: how long to wait in all, in microseconds: negative waits
- *   forever, 0 only checks
- *
- * Waits until every task is done, or until the timeout.
- *
- * Returns: %TRUE if all tasks are done
- */
-gboolean
-pmt_task_wait_all (PmtTask **tasks,
-                   guint     n_tasks,
-                   gint64    timeout_usec)
-{
-  gint64 end_time;
-
-  g_return_val_if_fail (tasks != NULL || n_tasks == 0, FALSE);
-  for (guint i = 0; i < n_tasks; i++)
-    g_return_val_if_fail (PMT_IS_TASK (tasks[i]), FALSE);
-
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
-
-  for (guint i = 0; i < n_tasks; i++)
-    {
-      gint64 remaining = timeout_usec;
-
-      if (timeout_usec > 0)
-        remaining = MAX (end_time - g_get_monotonic_time (), 0);
-      if (!pmt_task_wait (tasks[i], remaining))
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Returns the index of a done task, registering @waiter on the others
- * (on tasks[0 .. *n_registered - 1]) until one is found. */
-static gint
-find_done_or_register (PmtTask       **tasks,
-                       guint           n_tasks,
-                       PmtTaskWaiter  *waiter,
-                       guint          *n_registered)
-{
-  for (guint i = 0; i < n_tasks; i++)
-    {
-      if (waiter != NULL ? !_pmt_task_add_waiter (tasks[i], waiter)
-                         : _pmt_task_is_done_for_caller (tasks[i]))
-        return i;
-      *n_registered = i + 1;
-    }
-
-  return -1;
-}
-
-static void
-unregister_waiter (PmtTask       **tasks,
-                   guint           n_registered,
-                   PmtTaskWaiter  *waiter)
-{
-  for (guint i = 0; i < n_registered; i++)
-    _pmt_task_remove_waiter (tasks[i], waiter);
-}
-
-/**
- * pmt_task_wait_any:
- * @tasks: (array length=n_tasks): tasks
- * @n_tasks: the number of @tasks
- * @timeout_usec: how long to wait in microseconds: negative waits
- *   forever, 0 only checks
- *
- * Waits until one of the tasks is done, or until the timeout.
- *
- * Returns: the index in @tasks of a task that is done, or -1 on timeout
- *   (or when @n_tasks is 0)
- */
-gint
-pmt_task_wait_any (PmtTask **tasks,
-                   guint     n_tasks,
-                   gint64    timeout_usec)
-{
-  PmtSyncWaiter waiter;
-  guint n_registered = 0;
-  gint64 end_time;
-  PmtPool *pool;
-  gint found;
-
-  g_return_val_if_fail (tasks != NULL || n_tasks == 0, -1);
-  g_return_val_if_fail (n_tasks <= G_MAXINT, -1);
-  for (guint i = 0; i < n_tasks; i++)
-    g_return_val_if_fail (PMT_IS_TASK (tasks[i]), -1);
-
-  found = find_done_or_register (tasks, n_tasks, NULL, &n_registered);
-  if (found >= 0 || timeout_usec == 0 || n_tasks == 0)
-    return found;
-
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : -1;
-
-  if ((pool = _pmt_pool_get_current ()) != NULL)
-    return _pmt_pool_help_wait (pool, tasks, n_tasks, FALSE, end_time);
-
-  _pmt_sync_waiter_init (&waiter);
-  n_registered = 0;
-  found = find_done_or_register (tasks, n_tasks, &waiter.base, &n_registered);
-  if (found < 0)
-    _pmt_sync_waiter_wait (&waiter, end_time);
-  unregister_waiter (tasks, n_registered, &waiter.base);
-  _pmt_sync_waiter_clear (&waiter);
-
-  if (found < 0)
-    found = find_done_or_register (tasks, n_tasks, NULL, &n_registered);
-
-  return found;
-}
-
-static void
-sync_waiter_fire (PmtTaskWaiter *waiter,
-                  PmtTask       *task)
-{
-  _pmt_sync_waiter_fire ((PmtSyncWaiter *)waiter);
-}
-
-void
-_pmt_sync_waiter_init (PmtSyncWaiter *waiter)
-{
-  waiter->base.fire = sync_waiter_fire;
-  g_mutex_init (&waiter->mutex);
-  g_cond_init (&waiter->cond);
-  waiter->fired = FALSE;
-}
-
-void
-_pmt_sync_waiter_clear (PmtSyncWaiter *waiter)
-{
-  g_mutex_clear (&waiter->mutex);
-  g_cond_clear (&waiter->cond);
-}
-
-void
-_pmt_sync_waiter_fire (PmtSyncWaiter *waiter)
-{
-  g_mutex_lock (&waiter->mutex);
-  waiter->fired = TRUE;
-  g_cond_signal (&waiter->cond);
-  g_mutex_unlock (&waiter->mutex);
-}
-
-gboolean
-_pmt_sync_waiter_wait (PmtSyncWaiter *waiter,
-                       gint64         end_time)
-{
-  gboolean fired;
-
-  g_mutex_lock (&waiter->mutex);
-  while (!waiter->fired)
-    {
-      if (end_time < 0)
-        g_cond_wait (&waiter->cond, &waiter->mutex);
-      else if (!g_cond_wait_until (&waiter->cond, &waiter->mutex, end_time))
-        break;
-    }
-  fired = waiter->fired;
-  waiter->fired = FALSE;
-  g_mutex_unlock (&waiter->mutex);
-
-  return fired;
-}
-
-gboolean
-_pmt_task_add_waiter (PmtTask       *self,
-                      PmtTaskWaiter *waiter)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-  gboolean done;
-
-  g_mutex_lock (&priv->mutex);
-  done = done_for_caller_locked (priv);
-  if (!done)
-    priv->waiters = g_slist_prepend (priv->waiters, waiter);
-  g_mutex_unlock (&priv->mutex);
-
-  return !done;
-}
-
-void
-_pmt_task_remove_waiter (PmtTask       *self,
-                         PmtTaskWaiter *waiter)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-
-  g_mutex_lock (&priv->mutex);
-  priv->waiters = g_slist_remove (priv->waiters, waiter);
-  g_mutex_unlock (&priv->mutex);
-}
-
-gboolean
-_pmt_task_is_done_for_caller (PmtTask *self)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-  gboolean done;
-
-  g_mutex_lock (&priv->mutex);
-  done = done_for_caller_locked (priv);
-  g_mutex_unlock (&priv->mutex);
-
-  return done;
-}
-
 gboolean
 _pmt_task_add_done_notify (PmtTask        *self,
                            GDestroyNotify  func,
@@ -1991,62 +1753,55 @@ _pmt_task_add_done_notify (PmtTask        *self,
   return !done;
 }
 
-struct _PmtTaskClosure
+gboolean
+_pmt_task_add_waiter (PmtTask   *self,
+                      PmtWaiter *waiter)
 {
-  PmtTaskFunc func;
-  gpointer user_data;
-  GDestroyNotify notify;
-};
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean done;
 
-static void
-closure_free (gpointer data)
-{
-  PmtTaskClosure *closure = data;
+  g_mutex_lock (&priv->mutex);
+  done = done_for_caller_locked (priv);
+  if (!done)
+    priv->waiters = g_slist_prepend (priv->waiters, waiter);
+  g_mutex_unlock (&priv->mutex);
 
-  if (closure->notify != NULL)
-    closure->notify (closure->user_data);
-}
-
-static void
-closure_run (PmtTask  *task,
-             gpointer  data)
-{
-  PmtTaskClosure *closure = data;
-
-  closure->func (task, closure->user_data);
-}
-
-PmtTaskClosure *
-_pmt_task_closure_new (PmtTaskFunc    func,
-                       gpointer       user_data,
-                       GDestroyNotify notify)
-{
-  PmtTaskClosure *closure = g_atomic_rc_box_new0 (PmtTaskClosure);
-
-  closure->func = func;
-  closure->user_data = user_data;
-  closure->notify = notify;
-
-  return closure;
+  return !done;
 }
 
 void
-_pmt_task_closure_unref (gpointer closure)
+_pmt_task_remove_waiter (PmtTask   *self,
+                         PmtWaiter *waiter)
 {
-  g_atomic_rc_box_release_full (closure, closure_free);
+  PmtTaskPrivate *priv = get_priv (self);
+
+  g_mutex_lock (&priv->mutex);
+  priv->waiters = g_slist_remove (priv->waiters, waiter);
+  g_mutex_unlock (&priv->mutex);
 }
 
-PmtTask *
-_pmt_task_new_from_closure (PmtTaskClosure *closure)
+gboolean
+_pmt_task_is_done_for_caller (PmtTask *self)
 {
-  return pmt_task_new (closure_run, g_atomic_rc_box_acquire (closure), _pmt_task_closure_unref);
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean done;
+
+  g_mutex_lock (&priv->mutex);
+  done = done_for_caller_locked (priv);
+  g_mutex_unlock (&priv->mutex);
+
+  return done;
 }
 
-void
-_pmt_task_set_closure_callback (PmtTask        *task,
-                                PmtTaskClosure *closure)
+gboolean
+_pmt_task_is_running_here (PmtTask *self)
 {
-  /* PmtTaskCallback and PmtTaskFunc have the same signature. */
-  pmt_task_set_callback (task, (PmtTaskCallback)closure_run,
-                         g_atomic_rc_box_acquire (closure), _pmt_task_closure_unref);
+  PmtTaskPrivate *priv = get_priv (self);
+  gboolean here;
+
+  g_mutex_lock (&priv->mutex);
+  here = priv->state == PMT_TASK_STATE_RUNNING && priv->active_thread == g_thread_self ();
+  g_mutex_unlock (&priv->mutex);
+
+  return here;
 }

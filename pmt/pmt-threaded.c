@@ -615,6 +615,14 @@ pmt_threaded_call (PmtThreaded     *self,
   g_return_val_if_fail (PMT_IS_THREADED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* Bindings can make one with g_object_new(), without a function. */
+  if (self->func == NULL)
+    {
+      g_critical ("%s: this PmtThreaded has no function to call; make it with "
+                  "pmt_threaded_new()", G_STRFUNC);
+      return NULL;
+    }
+
   task = _pmt_task_new_from_closure (self->func);
   pmt_task_set_task_data (task, call_data, call_data_notify);
 

@@ -5,11 +5,13 @@
 
 #include "config.h"
 
+#include "pmt-deadline-private.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
 #include "pmt-pool-private.h"
 #include "pmt-task-private.h"
+#include "pmt-thread-state-private.h"
 #include "pmt-worker-private.h"
 
 /**
@@ -85,8 +87,6 @@ static guint last_worker_serial;
 
 /* Queued after the last task to make the thread exit. */
 static int stop_marker;
-
-static GPrivate current_worker;
 
 static void
 unref_queue_item (gpointer item)
@@ -419,7 +419,8 @@ run_standalone (PmtWorker *self)
       gint64 idle_timeout = pmt_worker_get_idle_timeout (self);
       gpointer item;
 
-      if (idle_timeout < 0)
+      /* Also for a timeout too long to add to the clock. */
+      if (_pmt_deadline_from_timeout (idle_timeout) == PMT_DEADLINE_NEVER)
         item = g_async_queue_pop (self->queue);
       else
         item = g_async_queue_timeout_pop (self->queue, idle_timeout);
@@ -446,8 +447,9 @@ static gpointer
 worker_thread (gpointer data)
 {
   PmtWorker *self = data;
+  PmtThreadState state = { self, NULL, NULL };
 
-  g_private_set (&current_worker, self);
+  _pmt_thread_state_set (&state);
 
   if (self->pool != NULL)
     {
@@ -465,7 +467,7 @@ worker_thread (gpointer data)
   else
     run_standalone (self);
 
-  g_private_set (&current_worker, NULL);
+  _pmt_thread_state_set (NULL);
   g_object_unref (self);
 
   return NULL;
@@ -522,7 +524,9 @@ _pmt_worker_start (PmtWorker  *self,
 PmtWorker *
 _pmt_worker_get_current (void)
 {
-  return g_private_get (&current_worker);
+  PmtThreadState *state = _pmt_thread_state_get ();
+
+  return state != NULL ? state->worker : NULL;
 }
 
 guint
@@ -750,12 +754,12 @@ gboolean
 pmt_worker_join (PmtWorker *self,
                  gint64     timeout_usec)
 {
-  gint64 end_time;
+  gint64 deadline;
   gboolean stopped;
 
   g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
 
-  end_time = timeout_usec > 0 ? g_get_monotonic_time () + timeout_usec : 0;
+  deadline = _pmt_deadline_from_timeout (timeout_usec);
 
   g_mutex_lock (&self->mutex);
   if (self->running && self->thread == g_thread_self ())
@@ -764,13 +768,9 @@ pmt_worker_join (PmtWorker *self,
       g_critical ("%s: worker “%s” cannot join itself", G_STRFUNC, self->name);
       return FALSE;
     }
-  while (self->state != PMT_WORKER_STATE_STOPPED)
-    {
-      if (timeout_usec < 0)
-        g_cond_wait (&self->cond, &self->mutex);
-      else if (timeout_usec == 0 || !g_cond_wait_until (&self->cond, &self->mutex, end_time))
-        break;
-    }
+  while (self->state != PMT_WORKER_STATE_STOPPED && timeout_usec != 0)
+    if (!_pmt_cond_wait_until (&self->cond, &self->mutex, deadline))
+      break;
   stopped = self->state == PMT_WORKER_STATE_STOPPED;
   g_mutex_unlock (&self->mutex);
 

@@ -704,6 +704,44 @@ test_programming_errors (void)
   g_assert_null (pmt_completion_queue_next (queue, -1));
 }
 
+static gpointer
+open_gate_later_thread (gpointer data)
+{
+  /* Not a synchronization: the wait must return TRUE whenever the gate
+   * opens; later only shows a wait that gives up at once. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_test_gate_open (data);
+
+  return NULL;
+}
+
+static void
+test_next_huge_timeout (void)
+{
+  g_autoptr(PmtCompletionQueue) queue = pmt_completion_queue_new ();
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-huge");
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(PmtTask) next = NULL;
+  g_autoptr(GError) error = NULL;
+  PmtTestGate gate;
+  GThread *thread;
+
+  pmt_test_gate_init (&gate);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
+  pmt_completion_queue_add (queue, task);
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  pmt_test_gate_wait_started (&gate, 1);
+
+  thread = g_thread_new ("opener", open_gate_later_thread, &gate);
+  next = pmt_completion_queue_next (queue, G_MAXINT64);
+  g_thread_join (thread);
+  g_assert_true (next == task);
+
+  pmt_test_worker_stop_and_join (worker);
+  pmt_test_gate_clear (&gate);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -725,6 +763,9 @@ main (int   argc,
   g_test_add_func ("/pmt/completion-queue/free/with-pending", test_free_with_pending);
   g_test_add_func ("/pmt/completion-queue/as-completed", test_as_completed);
   g_test_add_func ("/pmt/completion-queue/programming-errors", test_programming_errors);
+
+  pmt_test_add_guarded_func ("/pmt/completion-queue/next/huge-timeout",
+                             test_next_huge_timeout, 60 * G_USEC_PER_SEC);
 
   return g_test_run ();
 }

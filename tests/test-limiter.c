@@ -1481,6 +1481,33 @@ test_limiter_stress (void)
   shared_clear (&shared);
 }
 
+static gpointer
+release_later_thread (gpointer data)
+{
+  /* Not a synchronization: the acquire must succeed whenever this
+   * releases; later only shows an acquire that gives up at once. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_limiter_release (data);
+
+  return NULL;
+}
+
+static void
+test_limiter_acquire_huge_timeout (void)
+{
+  g_autoptr(PmtLimiter) limiter = pmt_limiter_new (1);
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+
+  g_assert_true (pmt_limiter_try_acquire (limiter));
+  thread = g_thread_new ("releaser", release_later_thread, limiter);
+  g_assert_true (pmt_limiter_acquire (limiter, G_MAXINT64, NULL, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  pmt_limiter_release (limiter);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1522,6 +1549,9 @@ main (int   argc,
   g_test_add_func ("/pmt/limiter/error/null-self", test_limiter_null_self);
   g_test_add_func ("/pmt/limiter/error/run-null-func", test_limiter_run_null_func);
   g_test_add_func ("/pmt/limiter/stress", test_limiter_stress);
+
+  pmt_test_add_guarded_func ("/pmt/limiter/acquire/huge-timeout",
+                             test_limiter_acquire_huge_timeout, 60 * G_USEC_PER_SEC);
 
   return g_test_run ();
 }

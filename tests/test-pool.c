@@ -1636,6 +1636,7 @@ typedef enum
   NESTED_WAIT_ALL,
   NESTED_WAIT_ANY,
   NESTED_WAIT_COMPLETION,
+  NESTED_AS_COMPLETED,
 } NestedMode;
 
 typedef struct
@@ -1719,6 +1720,15 @@ nested_func (PmtTask  *task,
 
     case NESTED_WAIT_COMPLETION:
       waited = pmt_pool_wait_completion (nested->pool, -1, FALSE);
+      break;
+
+    case NESTED_AS_COMPLETED:
+      {
+        g_autoptr(PmtCompletionQueue) queue = pmt_pool_as_completed (&sub, 1);
+        g_autoptr(PmtTask) next = pmt_completion_queue_next (queue, -1);
+
+        waited = next == sub;
+      }
       break;
 
     default:
@@ -2204,6 +2214,306 @@ test_programming_errors (gconstpointer data)
   pmt_test_gate_clear (&gate);
 }
 
+/* Regressions of nested waits, construction by properties and huge
+ * timeouts */
+
+static void
+return_id_func (PmtTask  *task,
+                gpointer  user_data)
+{
+  pmt_task_return_int (task, GPOINTER_TO_INT (user_data));
+}
+
+typedef struct
+{
+  PmtPool *pool;
+  gint64 timeout_usec;
+} AsCompletedNested;
+
+/* Submits three sub-tasks to its own pool and counts them back through a
+ * completion queue. */
+static void
+as_completed_three_func (PmtTask  *task,
+                         gpointer  user_data)
+{
+  AsCompletedNested *nested = user_data;
+  g_autoptr(PmtCompletionQueue) queue = NULL;
+  PmtTask *subs[3];
+  gint n_back = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    subs[i] = submit (nested->pool, return_id_func, GINT_TO_POINTER (i));
+
+  queue = pmt_pool_as_completed (subs, G_N_ELEMENTS (subs));
+  for (PmtTask *done; (done = pmt_completion_queue_next (queue, nested->timeout_usec)) != NULL;
+       g_object_unref (done))
+    n_back++;
+
+  for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+    g_object_unref (subs[i]);
+  pmt_task_return_int (task, n_back);
+}
+
+/* A completion queue waited on inside the pool runs the pool's queued
+ * work, as every nested wait does: with one worker, nobody else can. */
+static void
+test_nested_as_completed_three (gconstpointer data)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  AsCompletedNested nested = { pool, GPOINTER_TO_INT (data) ? -1 : 2 * G_USEC_PER_SEC };
+  g_autoptr(PmtTask) top = submit (pool, as_completed_three_func, &nested);
+
+  g_assert_true (pmt_task_wait (top, LONG_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_test_task_get_int (top), ==, 3);
+  pmt_test_shutdown_pool (pool);
+}
+
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+  GPtrArray *tasks;     /* published once pmt_pool_map() returned */
+  guint *waits_for;     /* item → the item it waits for, or itself */
+  gint n_waited;
+} MapSiblings;
+
+static PmtTask *
+map_siblings_get (MapSiblings *siblings,
+                  guint        index)
+{
+  PmtTask *task;
+
+  g_mutex_lock (&siblings->mutex);
+  while (siblings->tasks == NULL)
+    g_cond_wait (&siblings->cond, &siblings->mutex);
+  task = g_ptr_array_index (siblings->tasks, index);
+  g_mutex_unlock (&siblings->mutex);
+
+  return task;
+}
+
+static void
+map_sibling_func (PmtTask  *task,
+                  gpointer  user_data)
+{
+  MapSiblings *siblings = user_data;
+  guint item = GPOINTER_TO_UINT (pmt_task_get_task_data (task)) - 1;
+  guint other = siblings->waits_for[item];
+
+  if (other != item)
+    {
+      if (!pmt_task_wait (map_siblings_get (siblings, other), SAFETY_TIMEOUT_USEC))
+        {
+          pmt_task_return_new_error (task, PMT_ERROR, PMT_ERROR_TIMED_OUT,
+                                     "item %u timed out waiting for item %u", item, other);
+          return;
+        }
+      g_atomic_int_inc (&siblings->n_waited);
+    }
+  pmt_task_return_int (task, item);
+}
+
+typedef struct
+{
+  guint max_workers;
+  guint chunk_size;
+  guint n_items;
+  guint waits_for[4];
+} MapSiblingCase;
+
+/* Item 0 waits for item 1, which its own chunk holds (one worker, one
+ * chunk of two). */
+static const MapSiblingCase map_sibling_same_chunk = { 1, 2, 2, { 1, 1 } };
+/* Two chunks of two on two workers, each waiting for an item of the
+ * other's chunk that nobody started. */
+static const MapSiblingCase map_sibling_cross_chunks = { 2, 0, 4, { 3, 1, 1, 3 } };
+
+static void
+test_nested_map_sibling (gconstpointer data)
+{
+  const MapSiblingCase *test = data;
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, test->max_workers);
+  g_autoptr(GError) error = NULL;
+  MapSiblings siblings = { 0 };
+  gpointer items[4];
+  GPtrArray *tasks;
+  guint n_waiting = 0;
+
+  g_mutex_init (&siblings.mutex);
+  g_cond_init (&siblings.cond);
+  siblings.waits_for = (guint *) test->waits_for;
+  for (guint i = 0; i < test->n_items; i++)
+    {
+      items[i] = GUINT_TO_POINTER (i + 1);
+      n_waiting += test->waits_for[i] != i;
+    }
+
+  tasks = pmt_pool_map (pool, map_sibling_func, &siblings, NULL, items, test->n_items,
+                        test->chunk_size, &error);
+  g_assert_no_error (error);
+  g_mutex_lock (&siblings.mutex);
+  siblings.tasks = tasks;
+  g_cond_broadcast (&siblings.cond);
+  g_mutex_unlock (&siblings.mutex);
+
+  g_assert_true (pmt_task_wait_all ((PmtTask **) tasks->pdata, tasks->len, LONG_TIMEOUT_USEC));
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      g_assert_no_error (pmt_task_get_error (g_ptr_array_index (tasks, i)));
+      g_assert_cmpint (pmt_test_task_get_int (g_ptr_array_index (tasks, i)), ==, i);
+    }
+  g_assert_cmpint (g_atomic_int_get (&siblings.n_waited), ==, n_waiting);
+
+  pmt_test_shutdown_pool (pool);
+  g_ptr_array_unref (tasks);
+  g_mutex_clear (&siblings.mutex);
+  g_cond_clear (&siblings.cond);
+}
+
+static void
+wait_self_in_pool_func (PmtTask  *task,
+                        gpointer  user_data)
+{
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*cannot wait for itself*");
+  pmt_task_return_boolean (task, pmt_task_wait (task, -1));
+  g_test_assert_expected_messages ();
+}
+
+static void
+test_nested_wait_self (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) task = submit (pool, wait_self_in_pool_func, NULL);
+  const GValue *result;
+
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+  result = pmt_task_get_result (task);
+  g_assert_nonnull (result);
+  g_assert_false (g_value_get_boolean (result));
+  pmt_test_shutdown_pool (pool);
+}
+
+/* A pool made from properties, as bindings make it, is registered and
+ * refuses a name in use like pmt_pool_new(). */
+static void
+test_registry_by_properties (void)
+{
+  const char *name = "test-registry-by-properties";
+  g_autoptr(PmtPool) pool = g_object_new (PMT_TYPE_POOL, "name", name, NULL);
+  g_autoptr(PmtPool) found = pmt_pool_lookup (name);
+  g_autoptr(PmtPool) clash = NULL;
+  g_autoptr(PmtPool) still = NULL;
+  g_autoptr(PmtTask) task = pmt_task_new (return_id_func, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (found == pool);
+  g_assert_true (g_initable_init (G_INITABLE (pool), NULL, &error));
+  g_assert_no_error (error);
+
+  clash = g_object_new (PMT_TYPE_POOL, "name", name, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (clash), NULL, &error));
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE);
+  g_clear_error (&error);
+
+  /* The loser is not in the registry and takes no work. */
+  still = pmt_pool_lookup (name);
+  g_assert_true (still == pool);
+  g_assert_false (pmt_pool_push (clash, task, &error));
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE);
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_PENDING);
+  g_clear_error (&error);
+  g_assert_null (pmt_pool_submit (clash, return_id_func, NULL, NULL, &error));
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE);
+  g_clear_error (&error);
+
+  /* Made without a name, a pool gets one, like pmt_pool_new (NULL). */
+  {
+    g_autoptr(PmtPool) unnamed = g_object_new (PMT_TYPE_POOL, NULL);
+    g_autoptr(PmtPool) unnamed_found = pmt_pool_lookup (pmt_pool_get_name (unnamed));
+
+    g_assert_true (unnamed_found == unnamed);
+  }
+
+  g_assert_true (pmt_pool_push (pool, task, &error));
+  g_assert_no_error (error);
+  pmt_test_shutdown_pool (pool);
+  pmt_test_shutdown_pool (clash);
+}
+
+/* A task made without a function, as bindings can make one. */
+static void
+test_bare_task_in_pool (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) task = g_object_new (PMT_TYPE_TASK, NULL);
+
+  push (pool, task);
+  g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (task), PMT_ERROR, PMT_ERROR_INVALID);
+  g_assert_cmpuint (pmt_pool_get_n_failed (pool), ==, 1);
+  pmt_test_shutdown_pool (pool);
+}
+
+static gpointer
+open_gate_later_thread (gpointer data)
+{
+  /* Not a synchronization: the waits must return TRUE whenever the gate
+   * opens; later only shows a wait that gives up at once. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_test_gate_open (data);
+
+  return NULL;
+}
+
+typedef enum
+{
+  HUGE_WAIT_COMPLETION,
+  HUGE_JOIN,
+  HUGE_SHUTDOWN,
+  HUGE_JOIN_ALL,
+} HugePoolWait;
+
+static void
+test_huge_timeout (gconstpointer data)
+{
+  HugePoolWait kind = GPOINTER_TO_UINT (data);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) task = NULL;
+  PmtTestGate gate;
+  GThread *opener;
+
+  /* Idle workers wait for that long: it must not overflow either. */
+  pmt_pool_set_idle_timeout (pool, G_MAXINT64);
+
+  pmt_test_gate_init (&gate);
+  task = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
+
+  opener = g_thread_new ("opener", open_gate_later_thread, &gate);
+  switch (kind)
+    {
+    case HUGE_WAIT_COMPLETION:
+      g_assert_true (pmt_pool_wait_completion (pool, G_MAXINT64, FALSE));
+      break;
+    case HUGE_JOIN:
+      g_assert_true (pmt_pool_join (pool, G_MAXINT64));
+      break;
+    case HUGE_SHUTDOWN:
+      g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, G_MAXINT64));
+      break;
+    case HUGE_JOIN_ALL:
+    default:
+      g_assert_true (pmt_pool_join_all (G_MAXINT64));
+      break;
+    }
+  g_thread_join (opener);
+
+  pmt_test_assert_task_succeeded (task);
+  pmt_test_shutdown_pool (pool);
+  pmt_test_gate_clear (&gate);
+}
+
 static const PoolTest pool_tests[] = {
   { "/pmt/pool/priority/order-and-fifo-ties", test_priority_order, NULL },
   { "/pmt/pool/autoscale/up-to-max", test_autoscale_up_to_max, NULL },
@@ -2233,6 +2543,21 @@ static const PoolTest pool_tests[] = {
   { "/pmt/pool/nested/wait-all", test_nested, GUINT_TO_POINTER (NESTED_WAIT_ALL) },
   { "/pmt/pool/nested/wait-any", test_nested, GUINT_TO_POINTER (NESTED_WAIT_ANY) },
   { "/pmt/pool/nested/wait-completion", test_nested, GUINT_TO_POINTER (NESTED_WAIT_COMPLETION) },
+  { "/pmt/pool/nested/as-completed", test_nested, GUINT_TO_POINTER (NESTED_AS_COMPLETED) },
+  { "/pmt/pool/nested/as-completed-three", test_nested_as_completed_three, GINT_TO_POINTER (FALSE) },
+  { "/pmt/pool/nested/as-completed-three-forever", test_nested_as_completed_three,
+    GINT_TO_POINTER (TRUE) },
+  { "/pmt/pool/nested/map-sibling-same-chunk", test_nested_map_sibling, &map_sibling_same_chunk },
+  { "/pmt/pool/nested/map-sibling-cross-chunks", test_nested_map_sibling,
+    &map_sibling_cross_chunks },
+  { "/pmt/pool/nested/wait-self-is-critical", (PoolTestFunc) test_nested_wait_self, NULL },
+  { "/pmt/pool/registry/by-properties", (PoolTestFunc) test_registry_by_properties, NULL },
+  { "/pmt/pool/bare-task-fails", (PoolTestFunc) test_bare_task_in_pool, NULL },
+  { "/pmt/pool/timeout/huge/wait-completion", test_huge_timeout,
+    GUINT_TO_POINTER (HUGE_WAIT_COMPLETION) },
+  { "/pmt/pool/timeout/huge/join", test_huge_timeout, GUINT_TO_POINTER (HUGE_JOIN) },
+  { "/pmt/pool/timeout/huge/shutdown", test_huge_timeout, GUINT_TO_POINTER (HUGE_SHUTDOWN) },
+  { "/pmt/pool/timeout/huge/join-all", test_huge_timeout, GUINT_TO_POINTER (HUGE_JOIN_ALL) },
   { "/pmt/pool/submit/concurrent", test_submit_concurrent, NULL },
   { "/pmt/pool/main-context/completed", test_main_context_completed, NULL },
   { "/pmt/pool/main-context/coalesced-notify", test_main_context_coalesced_notify, NULL },

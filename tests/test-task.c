@@ -2546,6 +2546,203 @@ test_threads_many (void)
 
 /* }}} */
 
+/* Regressions: objects made the way bindings make them, references
+ * dropped from handlers, waits on oneself, huge timeouts */
+
+/* A watchdog bound for the tests that deadlock when broken. */
+#define GUARD_USEC (60 * G_USEC_PER_SEC)
+
+static void
+test_bare_task_fails (void)
+{
+  g_autoptr(PmtTask) task = g_object_new (PMT_TYPE_TASK, NULL);
+
+  pmt_task_run (task);
+
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (task), PMT_ERROR, PMT_ERROR_INVALID);
+  g_assert_null (pmt_task_get_result (task));
+}
+
+static void
+test_bare_task_on_worker_fails (void)
+{
+  g_autoptr(PmtTask) task = g_object_new (PMT_TYPE_TASK, NULL);
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-bare");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+
+  g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (task), PMT_ERROR, PMT_ERROR_INVALID);
+  pmt_test_worker_stop_and_join (worker);
+}
+
+static void
+unref_on_completed (PmtTask  *task,
+                    gpointer  user_data)
+{
+  g_object_unref (task);
+}
+
+/* The handler drops the only reference: the task must not be touched
+ * after the emission. */
+static void
+test_completed_drops_last_ref (gconstpointer data)
+{
+  gboolean cancel = GPOINTER_TO_INT (data);
+  PmtTask *task = pmt_task_new (empty_func, NULL, NULL);
+  PmtTestFinalizeWatch watch;
+
+  pmt_test_finalize_watch_init (&watch, task);
+  g_signal_connect (task, "completed", G_CALLBACK (unref_on_completed), NULL);
+
+  if (cancel)
+    pmt_task_cancel (task);
+  else
+    pmt_task_run (task);
+
+  g_assert_true (pmt_test_finalize_watch_wait (&watch, 0));
+  pmt_test_finalize_watch_clear (&watch);
+}
+
+typedef struct
+{
+  gboolean waited;
+  gboolean wait_all;
+  gint wait_any;
+} SelfWait;
+
+static void
+wait_for_self_func (PmtTask  *task,
+                    gpointer  user_data)
+{
+  SelfWait *self_wait = user_data;
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*cannot wait for itself*");
+  self_wait->waited = pmt_task_wait (task, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*cannot wait for itself*");
+  self_wait->wait_all = pmt_task_wait_all (&task, 1, -1);
+  g_test_assert_expected_messages ();
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*cannot wait for itself*");
+  self_wait->wait_any = pmt_task_wait_any (&task, 1, -1);
+  g_test_assert_expected_messages ();
+}
+
+/* A task that waits for itself would wait forever: a critical. */
+static void
+test_wait_for_self (void)
+{
+  SelfWait self_wait = { TRUE, TRUE, 0 };
+  g_autoptr(PmtTask) task = pmt_task_new (wait_for_self_func, &self_wait, NULL);
+
+  pmt_task_run (task);
+
+  g_assert_false (self_wait.waited);
+  g_assert_false (self_wait.wait_all);
+  g_assert_cmpint (self_wait.wait_any, ==, -1);
+  pmt_test_assert_task_succeeded (task);
+}
+
+static gpointer
+open_gate_later_thread (gpointer data)
+{
+  /* Not a synchronization: whenever the gate opens, the waits must
+   * return TRUE; opening it a little later only makes a wait that gives
+   * up at once (the bug) show. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_test_gate_open (data);
+
+  return NULL;
+}
+
+typedef enum
+{
+  HUGE_WAIT,
+  HUGE_WAIT_ALL,
+  HUGE_WAIT_ANY,
+} HugeWait;
+
+/* G_MAXINT64 is a timeout like any other: it must not overflow into
+ * "already expired". */
+static void
+test_wait_huge_timeout (gconstpointer data)
+{
+  HugeWait kind = GPOINTER_TO_UINT (data);
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-huge");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  PmtTestGate gate;
+  GThread *opener;
+
+  pmt_test_gate_init (&gate);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  pmt_test_gate_wait_started (&gate, 1);
+
+  opener = g_thread_new ("opener", open_gate_later_thread, &gate);
+  switch (kind)
+    {
+    case HUGE_WAIT:
+      g_assert_true (pmt_task_wait (task, G_MAXINT64));
+      break;
+    case HUGE_WAIT_ALL:
+      g_assert_true (pmt_task_wait_all (&task, 1, G_MAXINT64));
+      break;
+    case HUGE_WAIT_ANY:
+    default:
+      g_assert_cmpint (pmt_task_wait_any (&task, 1, G_MAXINT64), ==, 0);
+      break;
+    }
+  g_thread_join (opener);
+
+  pmt_test_assert_task_succeeded (task);
+  pmt_test_worker_stop_and_join (worker);
+  pmt_test_gate_clear (&gate);
+}
+
+static void
+count_async_wait_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  guint *n_done = user_data;
+
+  g_assert_true (pmt_task_wait_finish (PMT_TASK (object), result, NULL));
+  (*n_done)++;
+}
+
+/* pmt_task_wait_async() in one thread while the task starts in another:
+ * the task's lazily made fields are shared (ThreadSanitizer found a race
+ * here). */
+static void
+test_wait_async_while_running (void)
+{
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-async-race");
+  guint n_done = 0;
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(PmtTask) task = pmt_task_new (empty_func, NULL, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (pmt_worker_push (worker, task, &error));
+      g_assert_no_error (error);
+      pmt_task_wait_async (task, NULL, count_async_wait_cb, &n_done);
+      while (n_done <= i)
+        g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_assert_cmpuint (n_done, ==, 200);
+  pmt_test_worker_stop_and_join (worker);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2603,6 +2800,22 @@ main (int   argc,
   g_test_add_func ("/pmt/task/misuse/new-null", test_misuse_new_null);
   g_test_add_func ("/pmt/task/misuse/null-self", test_misuse_null_self);
   g_test_add_func ("/pmt/task/threads/many", test_threads_many);
+
+  g_test_add_func ("/pmt/task/bare/run-fails", test_bare_task_fails);
+  g_test_add_func ("/pmt/task/bare/worker-fails", test_bare_task_on_worker_fails);
+  g_test_add_data_func ("/pmt/task/completed/handler-drops-last-ref/run",
+                        GINT_TO_POINTER (FALSE), test_completed_drops_last_ref);
+  g_test_add_data_func ("/pmt/task/completed/handler-drops-last-ref/cancel",
+                        GINT_TO_POINTER (TRUE), test_completed_drops_last_ref);
+  pmt_test_add_guarded_func ("/pmt/task/wait/self-is-critical", test_wait_for_self, GUARD_USEC);
+  pmt_test_add_guarded ("/pmt/task/wait/huge-timeout", GUINT_TO_POINTER (HUGE_WAIT),
+                        test_wait_huge_timeout, GUARD_USEC);
+  pmt_test_add_guarded ("/pmt/task/wait-all/huge-timeout", GUINT_TO_POINTER (HUGE_WAIT_ALL),
+                        test_wait_huge_timeout, GUARD_USEC);
+  pmt_test_add_guarded ("/pmt/task/wait-any/huge-timeout", GUINT_TO_POINTER (HUGE_WAIT_ANY),
+                        test_wait_huge_timeout, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/task/wait-async/while-running",
+                             test_wait_async_while_running, GUARD_USEC);
 
   return g_test_run ();
 }

@@ -1560,6 +1560,22 @@ test_programming_errors (void)
   g_test_assert_expected_messages ();
 }
 
+/* A PmtThreaded made without a function, as bindings can make one, is
+ * refused where it is used. */
+static void
+test_bare_threaded (void)
+{
+  g_autoptr(PmtThreaded) threaded = g_object_new (PMT_TYPE_THREADED, NULL);
+  g_autoptr(GError) error = NULL;
+  PmtTask *task;
+
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*has no function*");
+  task = pmt_threaded_call (threaded, NULL, NULL, &error);
+  g_test_assert_expected_messages ();
+  g_assert_null (task);
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1586,6 +1602,8 @@ main (int   argc,
   g_test_add_func ("/pmt/threaded/limiter/blocking", test_limiter_blocking);
   g_test_add_func ("/pmt/threaded/limiter/blocking-released", test_limiter_blocking_released);
   g_test_add_func ("/pmt/threaded/programming-errors", test_programming_errors);
+
+  g_test_add_func ("/pmt/threaded/bare/call-is-critical", test_bare_threaded);
 
   return g_test_run ();
 }

@@ -1211,6 +1211,55 @@ test_programming_errors (void)
   stop_and_join (worker);
 }
 
+static gpointer
+open_gate_later_thread (gpointer data)
+{
+  /* Not a synchronization: the wait must return TRUE whenever the gate
+   * opens; later only shows a wait that gives up at once. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_test_gate_open (data);
+
+  return NULL;
+}
+
+static gpointer
+stop_later_thread (gpointer data)
+{
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  pmt_worker_stop (data);
+
+  return NULL;
+}
+
+/* G_MAXINT64 must not overflow into "already expired", as a join or as
+ * the idle timeout the thread waits with. */
+static void
+test_huge_timeouts (void)
+{
+  g_autoptr(PmtWorker) worker = g_object_new (PMT_TYPE_WORKER, "idle-timeout", G_MAXINT64, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  PmtTestGate gate;
+  GThread *thread;
+
+  pmt_test_gate_init (&gate);
+  task = pmt_task_new (pmt_test_gate_func, &gate, NULL);
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  pmt_test_gate_wait_started (&gate, 1);
+  thread = g_thread_new ("opener", open_gate_later_thread, &gate);
+  g_assert_true (pmt_task_wait (task, G_MAXINT64));
+  g_thread_join (thread);
+
+  /* Idle now, waiting with the huge idle timeout: it must stay. */
+  g_assert_true (pmt_worker_is_running (worker));
+  thread = g_thread_new ("stopper", stop_later_thread, worker);
+  g_assert_true (pmt_worker_join (worker, G_MAXINT64));
+  g_thread_join (thread);
+  g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
+  pmt_test_gate_clear (&gate);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1238,6 +1287,9 @@ main (int   argc,
   g_test_add_func ("/pmt/worker/idle-timeout/never", test_idle_timeout_never);
   g_test_add_func ("/pmt/worker/threads/many-submitters", test_threads_many_submitters);
   g_test_add_func ("/pmt/worker/programming-errors", test_programming_errors);
+
+  pmt_test_add_guarded_func ("/pmt/worker/timeout/huge", test_huge_timeouts,
+                             60 * G_USEC_PER_SEC);
 
   return g_test_run ();
 }
