@@ -467,6 +467,11 @@ guarded_test_free (gpointer data)
   g_free (test);
 }
 
+/* Every registration, for the life of the program.  GLib frees a test's
+ * data in its teardown, so only for the tests it runs: a subprocess of
+ * g_test_trap_subprocess() runs one, and would leak the others. */
+static GPtrArray *guarded_tests;
+
 static void
 run_guarded (gconstpointer data)
 {
@@ -502,7 +507,11 @@ pmt_test_add_guarded (const char    *path,
   test->func = func;
   test->data = data;
   test->timeout_usec = timeout_usec;
-  g_test_add_data_func_full (path, test, run_guarded, guarded_test_free);
+
+  if (guarded_tests == NULL)
+    guarded_tests = g_ptr_array_new_with_free_func (guarded_test_free);
+  g_ptr_array_add (guarded_tests, test);
+  g_test_add_data_func (path, test, run_guarded);
 }
 
 static void
