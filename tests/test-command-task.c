@@ -41,26 +41,6 @@
 
 static GThread *main_thread;
 
-/* Watchdog */
-
-typedef struct
-{
-  const char *path;
-  GTestFunc func;
-} GuardedTest;
-
-static void
-run_guarded (gconstpointer data)
-{
-  const GuardedTest *test = data;
-  PmtTestWatchdog *watchdog;
-
-  watchdog = pmt_test_watchdog_start (test->path, WATCHDOG_TIMEOUT_USEC,
-                                      "a child never came, or a hang");
-  test->func ();
-  pmt_test_watchdog_stop (watchdog);
-}
-
 /* Helpers */
 
 /* Runs @task on a standalone worker and waits for it. */
@@ -1353,46 +1333,6 @@ test_bare_command_task (void)
   assert_output (task, "by-property");
 }
 
-static const GuardedTest tests[] = {
-  { "/pmt/command-task/success/output", test_success_output },
-  { "/pmt/command-task/success/binary-output", test_success_binary_output },
-  { "/pmt/command-task/success/empty-output", test_success_empty_output },
-  { "/pmt/command-task/success/run-sync", test_run_sync },
-  { "/pmt/command-task/stdin/bytes", test_stdin_bytes },
-  { "/pmt/command-task/stdin/larger-than-pipe", test_stdin_large },
-  { "/pmt/command-task/stdin/default-empty", test_stdin_default_empty },
-  { "/pmt/command-task/cwd", test_cwd },
-  { "/pmt/command-task/environ/replaces-whole", test_environ },
-  { "/pmt/command-task/failure/exit-status", test_exit_status },
-  { "/pmt/command-task/failure/exit-status-no-stderr", test_exit_status_no_stderr },
-  { "/pmt/command-task/failure/signal", test_killed_by_signal },
-  { "/pmt/command-task/failure/missing-executable", test_missing_executable },
-  { "/pmt/command-task/failure/missing-cwd", test_missing_cwd },
-  { "/pmt/command-task/cancel/running", test_cancel_running },
-  { "/pmt/command-task/cancel/sigterm-ignored", test_cancel_ignores_sigterm },
-  { "/pmt/command-task/cancel/process-group", test_cancel_process_group },
-  { "/pmt/command-task/cancel/worker-kill", test_cancel_by_worker_kill },
-  { "/pmt/command-task/cancel/pool-shutdown", test_cancel_by_pool_shutdown },
-  { "/pmt/command-task/cancel/queued-never-spawns", test_cancel_queued },
-  { "/pmt/command-task/pool/many-short", test_pool_many },
-  { "/pmt/command-task/pool/priority", test_pool_priority },
-  { "/pmt/command-task/callback", test_callback },
-  { "/pmt/command-task/limiter/one-at-a-time", test_limiter },
-  { "/pmt/command-task/main-context/completed", test_main_context },
-  { "/pmt/command-task/wait/async", test_wait_async },
-  { "/pmt/command-task/wait/any-all", test_wait_any_all },
-  { "/pmt/command-task/as-completed", test_as_completed },
-  { "/pmt/command-task/options/after-submission", test_options_after_submission },
-  { "/pmt/command-task/options/while-queued", test_options_while_queued },
-  { "/pmt/command-task/new/null-argv", test_new_null_argv },
-  { "/pmt/command-task/cancel/no-fd-leak", test_cancel_no_fd_leak },
-  { "/pmt/command-task/stdin/unread-no-sigpipe", test_stdin_unread_no_sigpipe },
-  { "/pmt/command-task/failure/stderr-tail-bounded", test_stderr_tail_bounded },
-  { "/pmt/command-task/ends-when-child-exits", test_ends_when_child_exits },
-  { "/pmt/command-task/failure/empty-command", test_empty_command_fails },
-  { "/pmt/command-task/new/by-properties", test_bare_command_task },
-};
-
 int
 main (int   argc,
       char *argv[])
@@ -1407,8 +1347,78 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   main_thread = g_thread_self ();
 
-  for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
-    g_test_add_data_func (tests[i].path, &tests[i], run_guarded);
+  pmt_test_add_guarded_func ("/pmt/command-task/success/output", test_success_output,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/success/binary-output", test_success_binary_output,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/success/empty-output", test_success_empty_output,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/success/run-sync", test_run_sync,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/stdin/bytes", test_stdin_bytes,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/stdin/larger-than-pipe", test_stdin_large,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/stdin/default-empty", test_stdin_default_empty,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cwd", test_cwd, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/environ/replaces-whole", test_environ,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/exit-status", test_exit_status,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/exit-status-no-stderr",
+                             test_exit_status_no_stderr, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/signal", test_killed_by_signal,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/missing-executable",
+                             test_missing_executable, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/missing-cwd", test_missing_cwd,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/running", test_cancel_running,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/sigterm-ignored",
+                             test_cancel_ignores_sigterm, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/process-group", test_cancel_process_group,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/worker-kill", test_cancel_by_worker_kill,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/pool-shutdown",
+                             test_cancel_by_pool_shutdown, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/queued-never-spawns", test_cancel_queued,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/pool/many-short", test_pool_many,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/pool/priority", test_pool_priority,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/callback", test_callback, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/limiter/one-at-a-time", test_limiter,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/main-context/completed", test_main_context,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/wait/async", test_wait_async,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/wait/any-all", test_wait_any_all,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/as-completed", test_as_completed,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/options/after-submission",
+                             test_options_after_submission, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/options/while-queued", test_options_while_queued,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/new/null-argv", test_new_null_argv,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/cancel/no-fd-leak", test_cancel_no_fd_leak,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/stdin/unread-no-sigpipe",
+                             test_stdin_unread_no_sigpipe, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/stderr-tail-bounded",
+                             test_stderr_tail_bounded, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/ends-when-child-exits", test_ends_when_child_exits,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/failure/empty-command", test_empty_command_fails,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/command-task/new/by-properties", test_bare_command_task,
+                             WATCHDOG_TIMEOUT_USEC);
 
   return g_test_run ();
 }

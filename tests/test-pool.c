@@ -22,28 +22,6 @@
 
 static GThread *main_thread;
 
-/* Watchdog */
-
-typedef void (*PoolTestFunc) (gconstpointer data);
-
-typedef struct
-{
-  const char *path;
-  PoolTestFunc func;
-  gconstpointer data;
-} PoolTest;
-
-static void
-run_guarded (gconstpointer data)
-{
-  const PoolTest *test = data;
-  PmtTestWatchdog *watchdog;
-
-  watchdog = pmt_test_watchdog_start (test->path, WATCHDOG_TIMEOUT_USEC, "deadlock?");
-  test->func (test->data);
-  pmt_test_watchdog_stop (watchdog);
-}
-
 /* Pools and checks */
 
 static PmtTask *
@@ -2514,56 +2492,6 @@ test_huge_timeout (gconstpointer data)
   pmt_test_gate_clear (&gate);
 }
 
-static const PoolTest pool_tests[] = {
-  { "/pmt/pool/priority/order-and-fifo-ties", test_priority_order, NULL },
-  { "/pmt/pool/autoscale/up-to-max", test_autoscale_up_to_max, NULL },
-  { "/pmt/pool/autoscale/idle-shrink-to-min", test_autoscale_idle_shrink, NULL },
-  { "/pmt/pool/autoscale/min-workers-at-once", test_autoscale_min_workers, NULL },
-  { "/pmt/pool/max-workers/changed-under-load", test_max_workers_changed, NULL },
-  { "/pmt/pool/refusal/blocked", test_refusal_blocked, NULL },
-  { "/pmt/pool/refusal/stopped", test_refusal_stopped, NULL },
-  { "/pmt/pool/shutdown/none", test_shutdown_flags,
-    GUINT_TO_POINTER (PMT_SHUTDOWN_NONE) },
-  { "/pmt/pool/shutdown/cancel-queued", test_shutdown_flags,
-    GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_QUEUED) },
-  { "/pmt/pool/shutdown/cancel-running", test_shutdown_flags,
-    GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_RUNNING) },
-  { "/pmt/pool/shutdown/cancel-queued-and-running", test_shutdown_flags,
-    GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_QUEUED | PMT_SHUTDOWN_CANCEL_RUNNING) },
-  { "/pmt/pool/shutdown/timeout", test_shutdown_timeout, NULL },
-  { "/pmt/pool/join", test_join, NULL },
-  { "/pmt/pool/registry/unique-name", test_registry_unique_name, NULL },
-  { "/pmt/pool/registry/generated-names", test_registry_generated_names, NULL },
-  { "/pmt/pool/registry/join-all", test_registry_join_all, NULL },
-  { "/pmt/pool/registry/concurrent-new", test_registry_concurrent_new, NULL },
-  { "/pmt/pool/map/order-and-chunking", test_map, NULL },
-  { "/pmt/pool/as-completed/order", test_as_completed_order, NULL },
-  { "/pmt/pool/as-completed/mixed", test_as_completed_mixed, NULL },
-  { "/pmt/pool/nested/task-wait", test_nested, GUINT_TO_POINTER (NESTED_TASK_WAIT) },
-  { "/pmt/pool/nested/wait-all", test_nested, GUINT_TO_POINTER (NESTED_WAIT_ALL) },
-  { "/pmt/pool/nested/wait-any", test_nested, GUINT_TO_POINTER (NESTED_WAIT_ANY) },
-  { "/pmt/pool/nested/wait-completion", test_nested, GUINT_TO_POINTER (NESTED_WAIT_COMPLETION) },
-  { "/pmt/pool/nested/as-completed", test_nested, GUINT_TO_POINTER (NESTED_AS_COMPLETED) },
-  { "/pmt/pool/nested/as-completed-three", test_nested_as_completed_three, GINT_TO_POINTER (FALSE) },
-  { "/pmt/pool/nested/as-completed-three-forever", test_nested_as_completed_three,
-    GINT_TO_POINTER (TRUE) },
-  { "/pmt/pool/nested/map-sibling-same-chunk", test_nested_map_sibling, &map_sibling_same_chunk },
-  { "/pmt/pool/nested/map-sibling-cross-chunks", test_nested_map_sibling,
-    &map_sibling_cross_chunks },
-  { "/pmt/pool/nested/wait-self-is-critical", (PoolTestFunc) test_nested_wait_self, NULL },
-  { "/pmt/pool/registry/by-properties", (PoolTestFunc) test_registry_by_properties, NULL },
-  { "/pmt/pool/bare-task-fails", (PoolTestFunc) test_bare_task_in_pool, NULL },
-  { "/pmt/pool/timeout/huge/wait-completion", test_huge_timeout,
-    GUINT_TO_POINTER (HUGE_WAIT_COMPLETION) },
-  { "/pmt/pool/timeout/huge/join", test_huge_timeout, GUINT_TO_POINTER (HUGE_JOIN) },
-  { "/pmt/pool/timeout/huge/shutdown", test_huge_timeout, GUINT_TO_POINTER (HUGE_SHUTDOWN) },
-  { "/pmt/pool/timeout/huge/join-all", test_huge_timeout, GUINT_TO_POINTER (HUGE_JOIN_ALL) },
-  { "/pmt/pool/submit/concurrent", test_submit_concurrent, NULL },
-  { "/pmt/pool/main-context/completed", test_main_context_completed, NULL },
-  { "/pmt/pool/main-context/coalesced-notify", test_main_context_coalesced_notify, NULL },
-  { "/pmt/pool/properties", test_properties, NULL },
-  { "/pmt/pool/programming-errors", test_programming_errors, NULL },
-};
 
 int
 main (int   argc,
@@ -2573,8 +2501,90 @@ main (int   argc,
 
   main_thread = g_thread_self ();
 
-  for (guint i = 0; i < G_N_ELEMENTS (pool_tests); i++)
-    g_test_add_data_func (pool_tests[i].path, &pool_tests[i], run_guarded);
+  pmt_test_add_guarded ("/pmt/pool/priority/order-and-fifo-ties", NULL, test_priority_order,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/autoscale/up-to-max", NULL, test_autoscale_up_to_max,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/autoscale/idle-shrink-to-min", NULL, test_autoscale_idle_shrink,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/autoscale/min-workers-at-once", NULL,
+                        test_autoscale_min_workers, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/max-workers/changed-under-load", NULL, test_max_workers_changed,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/refusal/blocked", NULL, test_refusal_blocked,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/refusal/stopped", NULL, test_refusal_stopped,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/shutdown/none", GUINT_TO_POINTER (PMT_SHUTDOWN_NONE),
+                        test_shutdown_flags, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/shutdown/cancel-queued",
+                        GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_QUEUED), test_shutdown_flags,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/shutdown/cancel-running",
+                        GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_RUNNING), test_shutdown_flags,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/shutdown/cancel-queued-and-running",
+                        GUINT_TO_POINTER (PMT_SHUTDOWN_CANCEL_QUEUED | PMT_SHUTDOWN_CANCEL_RUNNING),
+                        test_shutdown_flags, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/shutdown/timeout", NULL, test_shutdown_timeout,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/join", NULL, test_join, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/registry/unique-name", NULL, test_registry_unique_name,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/registry/generated-names", NULL, test_registry_generated_names,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/registry/join-all", NULL, test_registry_join_all,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/registry/concurrent-new", NULL, test_registry_concurrent_new,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/map/order-and-chunking", NULL, test_map, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/as-completed/order", NULL, test_as_completed_order,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/as-completed/mixed", NULL, test_as_completed_mixed,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/task-wait", GUINT_TO_POINTER (NESTED_TASK_WAIT),
+                        test_nested, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/wait-all", GUINT_TO_POINTER (NESTED_WAIT_ALL),
+                        test_nested, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/wait-any", GUINT_TO_POINTER (NESTED_WAIT_ANY),
+                        test_nested, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/wait-completion",
+                        GUINT_TO_POINTER (NESTED_WAIT_COMPLETION), test_nested,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/as-completed", GUINT_TO_POINTER (NESTED_AS_COMPLETED),
+                        test_nested, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/as-completed-three", GINT_TO_POINTER (FALSE),
+                        test_nested_as_completed_three, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/as-completed-three-forever", GINT_TO_POINTER (TRUE),
+                        test_nested_as_completed_three, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/map-sibling-same-chunk", &map_sibling_same_chunk,
+                        test_nested_map_sibling, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/nested/map-sibling-cross-chunks", &map_sibling_cross_chunks,
+                        test_nested_map_sibling, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/nested/wait-self-is-critical", test_nested_wait_self,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/registry/by-properties", test_registry_by_properties,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/bare-task-fails", test_bare_task_in_pool,
+                             WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/timeout/huge/wait-completion",
+                        GUINT_TO_POINTER (HUGE_WAIT_COMPLETION), test_huge_timeout,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/timeout/huge/join", GUINT_TO_POINTER (HUGE_JOIN),
+                        test_huge_timeout, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/timeout/huge/shutdown", GUINT_TO_POINTER (HUGE_SHUTDOWN),
+                        test_huge_timeout, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/timeout/huge/join-all", GUINT_TO_POINTER (HUGE_JOIN_ALL),
+                        test_huge_timeout, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/submit/concurrent", NULL, test_submit_concurrent,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/main-context/completed", NULL, test_main_context_completed,
+                        WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/main-context/coalesced-notify", NULL,
+                        test_main_context_coalesced_notify, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/properties", NULL, test_properties, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded ("/pmt/pool/programming-errors", NULL, test_programming_errors,
+                        WATCHDOG_TIMEOUT_USEC);
 
   return g_test_run ();
 }
