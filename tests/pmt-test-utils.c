@@ -634,8 +634,9 @@ set_flag_cb (gpointer user_data)
  *
  * Attaches to @context a timeout source that sets *@flag once
  * @timeout_usec has passed (rounded down to milliseconds), when @context
- * is iterated: the bound of a loop that iterates @context until something
- * happens.  The caller destroys and unrefs the source.
+ * is iterated: the bound of pmt_test_iterate_until(), or the end of a run
+ * of @context that shows something does not happen.  The caller destroys
+ * and unrefs the source.
  *
  * Returns: (transfer full): the source
  */
@@ -653,33 +654,127 @@ pmt_test_add_flag_timeout (GMainContext *context,
 }
 
 /**
+ * pmt_test_iterate_until:
+ * @context: (nullable): a main context, %NULL for the global default one
+ * @predicate: the condition to wait for, called in this thread
+ * @data: data for @predicate
+ * @timeout_usec: the bound on the wait
+ *
+ * Iterates @context, blocking, until @predicate holds, and returns only
+ * then.  @predicate is checked before the first iteration and after each
+ * one, so what makes it hold must be done by a source or handler that
+ * @context dispatches, or at least wake @context up.  A timeout source on
+ * @context bounds the wait and wakes the last iteration up: the loop never
+ * spins, and should @timeout_usec pass first, the test fails, with its
+ * path in the message.
+ */
+void
+pmt_test_iterate_until (GMainContext     *context,
+                        PmtTestPredicate  predicate,
+                        gpointer          data,
+                        gint64            timeout_usec)
+{
+  gboolean timed_out = FALSE;
+  GSource *timeout = pmt_test_add_flag_timeout (context, timeout_usec, &timed_out);
+  gboolean held;
+
+  while (!(held = predicate (data)) && !timed_out)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+
+  if (!held)
+    g_error ("%s: the awaited condition still did not hold after iterating its main "
+             "context for %" G_GINT64_FORMAT " ms", g_test_get_path (), timeout_usec / 1000);
+}
+
+/**
+ * pmt_test_flag_is_set:
+ * @flag: a #gboolean that a callback run by the iterated context sets
+ *
+ * A #PmtTestPredicate for pmt_test_iterate_until(): whether *@flag is
+ * set.  It reads @flag without a lock, so @flag is for the iterating
+ * thread only.
+ *
+ * Returns: *@flag
+ */
+gboolean
+pmt_test_flag_is_set (gpointer flag)
+{
+  return *(const gboolean *) flag;
+}
+
+/* A counter and the value to wait for: *@uint_value, or *@int_value read
+ * atomically. */
+typedef struct
+{
+  const guint *uint_value;
+  const gint *int_value;
+  gint64 at_least;
+} CounterBound;
+
+static gboolean
+counter_reached (gpointer data)
+{
+  const CounterBound *bound = data;
+  gint64 value;
+
+  if (bound->int_value != NULL)
+    value = g_atomic_int_get (bound->int_value);
+  else
+    value = *bound->uint_value;
+
+  return value >= bound->at_least;
+}
+
+/**
  * pmt_test_iterate_until_uint:
- * @context: a main context
+ * @context: (nullable): a main context, %NULL for the global default one
  * @value: a counter that a source or handler dispatched by @context
  *   increments
  * @at_least: the value to wait for
  *
- * Iterates @context, blocking, until *@value is at least @at_least, or
- * %PMT_TEST_SAFETY_TIMEOUT_USEC has passed.  It does not assert: the
- * caller checks the value it returns.
+ * pmt_test_iterate_until() for a counter: iterates @context until *@value
+ * is at least @at_least, and fails the test if it is not within
+ * %PMT_TEST_SAFETY_TIMEOUT_USEC.
  *
- * Returns: *@value when the iterations ended
+ * Returns: *@value when the iterations ended, for the caller to check
+ *   that it is not more
  */
 guint
 pmt_test_iterate_until_uint (GMainContext *context,
                              const guint  *value,
                              guint         at_least)
 {
-  gboolean timed_out = FALSE;
-  GSource *timeout = pmt_test_add_flag_timeout (context, PMT_TEST_SAFETY_TIMEOUT_USEC, &timed_out);
+  CounterBound bound = { value, NULL, at_least };
 
-  while (*value < at_least && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
+  pmt_test_iterate_until (context, counter_reached, &bound, PMT_TEST_SAFETY_TIMEOUT_USEC);
 
   return *value;
+}
+
+/**
+ * pmt_test_iterate_until_int:
+ * @context: (nullable): a main context, %NULL for the global default one
+ * @value: a #gint counter that a source or handler dispatched by @context
+ *   increments atomically, as pmt_test_count_func() does
+ * @at_least: the value to wait for
+ *
+ * pmt_test_iterate_until_uint() for an atomic #gint counter.
+ *
+ * Returns: *@value when the iterations ended
+ */
+gint
+pmt_test_iterate_until_int (GMainContext *context,
+                            const gint   *value,
+                            gint          at_least)
+{
+  CounterBound bound = { NULL, value, at_least };
+
+  pmt_test_iterate_until (context, counter_reached, &bound, PMT_TEST_SAFETY_TIMEOUT_USEC);
+
+  return g_atomic_int_get (value);
 }
 
 /**

@@ -109,13 +109,23 @@ void      pmt_test_finalize_watch_clear   (PmtTestFinalizeWatch *watch);
 
 /* Main contexts */
 
-GSource  *pmt_test_add_flag_timeout       (GMainContext   *context,
-                                           gint64          timeout_usec,
-                                           gboolean       *flag);
-guint     pmt_test_iterate_until_uint     (GMainContext   *context,
-                                           const guint    *value,
-                                           guint           at_least);
-void      pmt_test_flush_context          (GMainContext   *context);
+typedef gboolean (*PmtTestPredicate) (gpointer data);
+
+GSource  *pmt_test_add_flag_timeout       (GMainContext     *context,
+                                           gint64            timeout_usec,
+                                           gboolean         *flag);
+void      pmt_test_iterate_until          (GMainContext     *context,
+                                           PmtTestPredicate  predicate,
+                                           gpointer          data,
+                                           gint64            timeout_usec);
+gboolean  pmt_test_flag_is_set            (gpointer          flag);
+guint     pmt_test_iterate_until_uint     (GMainContext     *context,
+                                           const guint      *value,
+                                           guint             at_least);
+gint      pmt_test_iterate_until_int      (GMainContext     *context,
+                                           const gint       *value,
+                                           gint              at_least);
+void      pmt_test_flush_context          (GMainContext     *context);
 
 /* Counters */
 

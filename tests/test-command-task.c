@@ -978,8 +978,8 @@ test_wait_async (void)
   g_assert_true (pmt_pool_push (pool, fail, &error));
   g_assert_no_error (error);
 
-  while (!ok_wait.done || !fail_wait.done)
-    g_main_context_iteration (context, TRUE);
+  pmt_test_iterate_until (context, pmt_test_flag_is_set, &ok_wait.done, SAFETY_TIMEOUT_USEC);
+  pmt_test_iterate_until (context, pmt_test_flag_is_set, &fail_wait.done, SAFETY_TIMEOUT_USEC);
   g_main_context_pop_thread_default (context);
 
   g_assert_true (ok_wait.ok);

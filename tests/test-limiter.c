@@ -266,18 +266,10 @@ async_client_cb (GObject      *object,
 
 /* Iterates @context until *@flag is set, which a callback run by it does. */
 static void
-run_until (GMainContext   *context,
-           const gboolean *flag)
+run_until (GMainContext *context,
+           gboolean     *flag)
 {
-  gboolean timed_out = FALSE;
-  GSource *timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
-
-  while (!*flag && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-  g_assert_false (timed_out);
+  pmt_test_iterate_until (context, pmt_test_flag_is_set, flag, SAFETY_TIMEOUT_USEC);
 }
 
 static GMainContext *

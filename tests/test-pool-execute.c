@@ -413,8 +413,7 @@ test_main_context (void)
 
   /* The data is let go of on the context, nowhere else. */
   g_assert_cmpint (record.n_notified, ==, 0);
-  g_assert_cmpuint (pmt_test_iterate_until_uint (context, (const guint *) &record.n_notified, 1),
-                    ==, 1);
+  g_assert_cmpint (pmt_test_iterate_until_int (context, &record.n_notified, 1), ==, 1);
   g_assert_true (record.notify_thread == g_thread_self ());
 
   pmt_test_shutdown_pool (pool);

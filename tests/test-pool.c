@@ -65,6 +65,7 @@ typedef struct
   guint64 min;
   guint64 max;
   gboolean off_thread;  /* an emission happened outside main_thread */
+  guint64 target;       /* what prop_watch_iterate_for() waits for */
 } PropWatch;
 
 static guint64
@@ -136,6 +137,14 @@ prop_watch_clear (PropWatch *watch)
   g_cond_clear (&watch->cond);
 }
 
+static gboolean
+prop_watch_reported_target (gpointer data)
+{
+  const PropWatch *watch = data;
+
+  return watch->last == watch->target;
+}
+
 /* Iterates @context, where the pool emits its notifies, until an emission
  * reported @target. */
 static void
@@ -143,14 +152,8 @@ prop_watch_iterate_for (PropWatch    *watch,
                         GMainContext *context,
                         guint64       target)
 {
-  gboolean timed_out = FALSE;
-  GSource *timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
-
-  while (watch->last != target && !timed_out)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
+  watch->target = target;
+  pmt_test_iterate_until (context, prop_watch_reported_target, watch, SAFETY_TIMEOUT_USEC);
 
   g_assert_false (watch->off_thread);
   g_assert_cmpuint (watch->last, ==, target);
@@ -1914,8 +1917,6 @@ test_main_context_completed (gconstpointer data)
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(PmtTask) own = NULL;
   CompletedWatch watch = { 0 };
-  gboolean timed_out = FALSE;
-  GSource *timeout;
 
   g_assert_null (pmt_pool_get_main_context (pool));
   pmt_pool_set_main_context (pool, context);
@@ -1940,12 +1941,7 @@ test_main_context_completed (gconstpointer data)
   g_assert_cmpint (pmt_test_task_get_int (task), ==, 4);
   g_assert_cmpint (g_atomic_int_get (&watch.n_completed), ==, 0);
 
-  timeout = pmt_test_add_flag_timeout (context, SAFETY_TIMEOUT_USEC, &timed_out);
-  while (g_atomic_int_get (&watch.n_completed) == 0 && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-
+  pmt_test_iterate_until_int (context, &watch.n_completed, 1);
   g_assert_cmpint (g_atomic_int_get (&watch.n_completed), ==, 1);
   g_assert_false (watch.off_thread);
   g_assert_false (watch.not_owner);

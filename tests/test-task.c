@@ -706,36 +706,6 @@ test_completed_finishing_thread (void)
   g_assert_cmpint (here_data.n_completed, ==, 1);
 }
 
-static gboolean
-wake_up_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Iterates @context until *@counter reaches @value, failing after the
- * safety timeout; the timeout source only bounds each blocking
- * iteration so that the deadline is checked. */
-static void
-iterate_until (GMainContext *context,
-               gint         *counter,
-               gint          value)
-{
-  gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
-  GSource *timeout = g_timeout_source_new (100);
-
-  g_source_set_callback (timeout, wake_up_cb, NULL, NULL);
-  g_source_attach (timeout, context);
-
-  while (g_atomic_int_get (counter) < value)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, end_time);
-      g_main_context_iteration (context, TRUE);
-    }
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-}
-
 static void
 test_completed_main_context (void)
 {
@@ -760,7 +730,7 @@ test_completed_main_context (void)
   g_assert_true (pmt_task_is_done (task));
   g_assert_cmpint (g_atomic_int_get (&data.n_completed), ==, 0);
 
-  iterate_until (context, &data.n_completed, 1);
+  pmt_test_iterate_until_int (context, &data.n_completed, 1);
   g_assert_cmpint (data.n_completed, ==, 1);
   g_assert_true (data.thread == g_thread_self ());
   g_assert_true (data.owned_context);
@@ -781,7 +751,7 @@ test_completed_main_context (void)
   pmt_task_run (here);
   g_assert_true (pmt_task_is_done (here));
   g_assert_cmpint (here_data.n_completed, ==, 0);
-  iterate_until (context, &here_data.n_completed, 1);
+  pmt_test_iterate_until_int (context, &here_data.n_completed, 1);
   g_assert_true (here_data.in_source);
   for (guint i = 0; i < 5; i++)
     g_main_context_iteration (context, FALSE);
@@ -900,7 +870,7 @@ test_completed_cancelled_pending (void)
   g_assert_cmpint (pmt_task_get_state (ctx_task), ==, PMT_TASK_STATE_CANCELLED);
   g_assert_true (pmt_task_wait (ctx_task, 0));
   g_assert_cmpint (ctx_data.n_completed, ==, 0);
-  iterate_until (context, &ctx_data.n_completed, 1);
+  pmt_test_iterate_until_int (context, &ctx_data.n_completed, 1);
   for (guint i = 0; i < 5; i++)
     g_main_context_iteration (context, FALSE);
   g_assert_cmpint (ctx_data.n_completed, ==, 1);
@@ -1261,7 +1231,7 @@ test_wait_async_success (void)
   /* Finished on the runner, delivered only by iterating our context. */
   g_assert_cmpint (g_atomic_int_get (&async.n_called), ==, 0);
 
-  iterate_until (context, &async.n_called, 1);
+  pmt_test_iterate_until_int (context, &async.n_called, 1);
   g_assert_true (async.thread == g_thread_self ());
   g_assert_true (async.result);
   g_assert_no_error (async.error);
@@ -1286,7 +1256,7 @@ test_wait_async_error (void)
   runner = run_in_thread (task);
   g_thread_join (runner);
 
-  iterate_until (context, &async.n_called, 1);
+  pmt_test_iterate_until_int (context, &async.n_called, 1);
   g_assert_true (async.thread == g_thread_self ());
   g_assert_false (async.result);
   g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
@@ -1313,7 +1283,7 @@ test_wait_async_task_cancelled (void)
   pmt_task_wait_async (task, NULL, wait_async_cb, &async);
   pmt_task_cancel (task);
 
-  iterate_until (context, &async.n_called, 1);
+  pmt_test_iterate_until_int (context, &async.n_called, 1);
   g_assert_false (async.result);
   g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&async.error);
@@ -1340,7 +1310,7 @@ test_wait_async_cancel_wait (void)
   g_assert_cmpint (async.n_called, ==, 0);
 
   g_cancellable_cancel (cancellable);
-  iterate_until (context, &async.n_called, 1);
+  pmt_test_iterate_until_int (context, &async.n_called, 1);
   g_assert_true (async.thread == g_thread_self ());
   g_assert_false (async.result);
   g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -1353,7 +1323,7 @@ test_wait_async_cancel_wait (void)
   /* A new wait still works, and the cancelled one is not called twice. */
   pmt_task_wait_async (task, NULL, wait_async_cb, &again);
   pmt_task_run (task);
-  iterate_until (context, &again.n_called, 1);
+  pmt_test_iterate_until_int (context, &again.n_called, 1);
   g_assert_true (again.result);
   g_assert_no_error (again.error);
   g_assert_cmpint (n_ran, ==, 1);
@@ -1378,7 +1348,7 @@ test_wait_async_already_done (void)
   task = pmt_task_new (empty_func, NULL, NULL);
   pmt_task_run (task);
   pmt_task_wait_async (task, NULL, wait_async_cb, &async);
-  iterate_until (context, &async.n_called, 1);
+  pmt_test_iterate_until_int (context, &async.n_called, 1);
   g_assert_true (async.thread == g_thread_self ());
   g_assert_true (async.result);
   g_assert_no_error (async.error);
@@ -1386,7 +1356,7 @@ test_wait_async_already_done (void)
   failed = pmt_task_new (return_not_found_func, NULL, NULL);
   pmt_task_run (failed);
   pmt_task_wait_async (failed, NULL, wait_async_cb, &failed_async);
-  iterate_until (context, &failed_async.n_called, 1);
+  pmt_test_iterate_until_int (context, &failed_async.n_called, 1);
   g_assert_false (failed_async.result);
   g_assert_error (failed_async.error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&failed_async.error);
@@ -2735,8 +2705,7 @@ test_wait_async_while_running (void)
       g_assert_true (pmt_worker_push (worker, task, &error));
       g_assert_no_error (error);
       pmt_task_wait_async (task, NULL, count_async_wait_cb, &n_done);
-      while (n_done <= i)
-        g_main_context_iteration (NULL, TRUE);
+      pmt_test_iterate_until_uint (NULL, &n_done, i + 1);
     }
 
   g_assert_cmpuint (n_done, ==, 200);
