@@ -272,22 +272,60 @@ run_until (GMainContext *context,
   pmt_test_iterate_until (context, pmt_test_flag_is_set, flag, SAFETY_TIMEOUT_USEC);
 }
 
-static GMainContext *
-push_new_context (void)
+/* Fixtures.  A test that has one gets its limiter's limit as its data. */
+
+/* A test of blocking clients has a Shared; shared_clear() checks at the
+ * end that every client was joined and nobody waits any more. */
+static void
+shared_setup (Shared        *shared,
+              gconstpointer  data)
 {
-  GMainContext *context = g_main_context_new ();
-
-  g_main_context_push_thread_default (context);
-
-  return context;
+  shared_init (shared, GPOINTER_TO_UINT (data));
 }
 
 static void
-pop_context (GMainContext *context)
+shared_teardown (Shared        *shared,
+                 gconstpointer  data)
 {
-  pmt_test_flush_context (context);
-  g_main_context_pop_thread_default (context);
-  g_main_context_unref (context);
+  shared_clear (shared);
+}
+
+#define N_ASYNC_CLIENTS 3
+
+/* A test of asynchronous waiters also has a main context, the thread
+ * default for their callbacks, and waiters that know the Shared, numbered
+ * from 0.  What the callbacks left on the context runs at the end. */
+typedef struct
+{
+  GMainContext *context;
+  Shared shared;
+  AsyncClient async[N_ASYNC_CLIENTS];
+} AsyncFixture;
+
+static void
+async_setup (AsyncFixture  *fixture,
+             gconstpointer  data)
+{
+  fixture->context = g_main_context_new ();
+  g_main_context_push_thread_default (fixture->context);
+  shared_init (&fixture->shared, GPOINTER_TO_UINT (data));
+  for (guint i = 0; i < N_ASYNC_CLIENTS; i++)
+    {
+      fixture->async[i].shared = &fixture->shared;
+      fixture->async[i].index = i;
+    }
+}
+
+static void
+async_teardown (AsyncFixture  *fixture,
+                gconstpointer  data)
+{
+  for (guint i = 0; i < N_ASYNC_CLIENTS; i++)
+    g_clear_error (&fixture->async[i].error);
+  shared_clear (&fixture->shared);
+  pmt_test_flush_context (fixture->context);
+  g_main_context_pop_thread_default (fixture->context);
+  g_main_context_unref (fixture->context);
 }
 
 static void
@@ -372,71 +410,65 @@ test_limiter_try_acquire (void)
  * newcomer that tries right after the release must not overtake it, even
  * though the waiting thread may not have woken up yet. */
 static void
-test_limiter_try_acquire_no_overtaking (void)
+test_limiter_try_acquire_no_overtaking (Shared        *shared,
+                                        gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  Shared shared;
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  client_start (&shared, 0, -1, NULL, TRUE);
-  shared_wait_n_waiting (&shared, 1);
+  client_start (shared, 0, -1, NULL, TRUE);
+  shared_wait_n_waiting (shared, 1);
 
   /* Full and waited for: both fail. */
-  g_assert_false (pmt_limiter_try_acquire (shared.limiter));
-  g_assert_false (pmt_limiter_acquire (shared.limiter, 0, NULL, &error));
+  g_assert_false (pmt_limiter_try_acquire (shared->limiter));
+  g_assert_false (pmt_limiter_acquire (shared->limiter, 0, NULL, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_TIMED_OUT);
   g_clear_error (&error);
 
-  shared_unwatch (&shared);
-  pmt_limiter_release (shared.limiter);
+  shared_unwatch (shared);
+  pmt_limiter_release (shared->limiter);
 
-  g_assert_false (pmt_limiter_try_acquire (shared.limiter));
-  g_assert_false (pmt_limiter_acquire (shared.limiter, 0, NULL, &error));
+  g_assert_false (pmt_limiter_try_acquire (shared->limiter));
+  g_assert_false (pmt_limiter_acquire (shared->limiter, 0, NULL, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_TIMED_OUT);
   g_clear_error (&error);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
-  shared_wait_n_order (&shared, 1);
-  g_assert_cmpuint (shared.order[0], ==, 0);
-  client_open (&shared.clients[0]);
-  client_join (&shared.clients[0]);
-  g_assert_true (shared.clients[0].acquired);
+  shared_wait_n_order (shared, 1);
+  g_assert_cmpuint (shared->order[0], ==, 0);
+  client_open (&shared->clients[0]);
+  client_join (&shared->clients[0]);
+  g_assert_true (shared->clients[0].acquired);
 
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  shared_clear (&shared);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 /* The same with an asynchronous waiter: it owns the limiter from the
  * release on, before its callback has run. */
 static void
-test_limiter_try_acquire_no_overtaking_async (void)
+test_limiter_try_acquire_no_overtaking_async (AsyncFixture  *fixture,
+                                              gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &async);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
+  pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, async);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
 
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  g_assert_false (pmt_limiter_try_acquire (shared.limiter));
-  g_assert_false (async.done);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  g_assert_false (pmt_limiter_try_acquire (shared->limiter));
+  g_assert_false (async->done);
 
-  run_until (context, &async.done);
-  g_assert_no_error (async.error);
-  g_assert_true (async.acquired);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
-  pop_context (context);
+  run_until (context, &async->done);
+  g_assert_no_error (async->error);
+  g_assert_true (async->acquired);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
@@ -485,52 +517,44 @@ test_limiter_acquire_timeout_short (void)
 }
 
 static void
-test_limiter_acquire_forever (void)
+test_limiter_acquire_forever (Shared        *shared,
+                              gconstpointer  data)
 {
-  Shared shared;
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  client_start (shared, 0, -1, NULL, TRUE);
+  shared_wait_n_waiting (shared, 1);
+  g_assert_cmpuint (shared_get_n_order (shared), ==, 0);
 
-  client_start (&shared, 0, -1, NULL, TRUE);
-  shared_wait_n_waiting (&shared, 1);
-  g_assert_cmpuint (shared_get_n_order (&shared), ==, 0);
+  shared_unwatch (shared);
+  pmt_limiter_release (shared->limiter);
+  shared_wait_n_order (shared, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
-  shared_unwatch (&shared);
-  pmt_limiter_release (shared.limiter);
-  shared_wait_n_order (&shared, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-
-  client_open (&shared.clients[0]);
-  client_join (&shared.clients[0]);
-  g_assert_true (shared.clients[0].acquired);
-  g_assert_no_error (shared.clients[0].error);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
+  client_open (&shared->clients[0]);
+  client_join (&shared->clients[0]);
+  g_assert_true (shared->clients[0].acquired);
+  g_assert_no_error (shared->clients[0].error);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 /* A waiter with a timeout is served normally when the limiter frees up
  * before the timeout. */
 static void
-test_limiter_acquire_timeout_granted (void)
+test_limiter_acquire_timeout_granted (Shared        *shared,
+                                      gconstpointer  data)
 {
-  Shared shared;
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  client_start (shared, 0, SAFETY_TIMEOUT_USEC, NULL, FALSE);
+  shared_wait_n_waiting (shared, 1);
+  shared_unwatch (shared);
+  pmt_limiter_release (shared->limiter);
+  client_join (&shared->clients[0]);
 
-  client_start (&shared, 0, SAFETY_TIMEOUT_USEC, NULL, FALSE);
-  shared_wait_n_waiting (&shared, 1);
-  shared_unwatch (&shared);
-  pmt_limiter_release (shared.limiter);
-  client_join (&shared.clients[0]);
-
-  g_assert_no_error (shared.clients[0].error);
-  g_assert_true (shared.clients[0].acquired);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
+  g_assert_no_error (shared->clients[0].error);
+  g_assert_true (shared->clients[0].acquired);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static gpointer
@@ -548,69 +572,63 @@ cancel_thread (gpointer data)
 }
 
 static void
-test_limiter_cancel_blocked (void)
+test_limiter_cancel_blocked (Shared        *shared,
+                             gconstpointer  data)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   Client *client;
-  Shared shared;
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  client = client_start (&shared, 0, -1, cancellable, FALSE);
-  shared_wait_n_waiting (&shared, 1);
-  shared_unwatch (&shared);
+  client = client_start (shared, 0, -1, cancellable, FALSE);
+  shared_wait_n_waiting (shared, 1);
+  shared_unwatch (shared);
 
   g_thread_join (g_thread_new ("canceller", cancel_thread, cancellable));
   client_join (client);
 
   g_assert_false (client->acquired);
   g_assert_error (client->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_cmpuint (shared_get_n_order (&shared), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_cmpuint (shared_get_n_order (shared), ==, 0);
 
   /* Still ours, and nothing was taken by the cancelled waiter. */
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 /* A cancelled waiter in the middle of the line leaves it: the ones behind
  * it move up and are served in order. */
 static void
-test_limiter_cancel_middle (void)
+test_limiter_cancel_middle (Shared        *shared,
+                            gconstpointer  data)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  Shared shared;
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  client_start (&shared, 0, -1, NULL, FALSE);
-  shared_wait_n_waiting (&shared, 1);
-  client_start (&shared, 1, -1, cancellable, FALSE);
-  shared_wait_n_waiting (&shared, 2);
-  client_start (&shared, 2, -1, NULL, FALSE);
-  shared_wait_n_waiting (&shared, 3);
-  shared_unwatch (&shared);
+  client_start (shared, 0, -1, NULL, FALSE);
+  shared_wait_n_waiting (shared, 1);
+  client_start (shared, 1, -1, cancellable, FALSE);
+  shared_wait_n_waiting (shared, 2);
+  client_start (shared, 2, -1, NULL, FALSE);
+  shared_wait_n_waiting (shared, 3);
+  shared_unwatch (shared);
 
   g_cancellable_cancel (cancellable);
-  client_join (&shared.clients[1]);
-  g_assert_error (shared.clients[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 2);
+  client_join (&shared->clients[1]);
+  g_assert_error (shared->clients[1].error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 2);
 
-  pmt_limiter_release (shared.limiter);
-  client_join (&shared.clients[0]);
-  client_join (&shared.clients[2]);
+  pmt_limiter_release (shared->limiter);
+  client_join (&shared->clients[0]);
+  client_join (&shared->clients[2]);
 
-  g_assert_cmpuint (shared.n_order, ==, 2);
-  g_assert_cmpuint (shared.order[0], ==, 0);
-  g_assert_cmpuint (shared.order[1], ==, 2);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
+  g_assert_cmpuint (shared->n_order, ==, 2);
+  g_assert_cmpuint (shared->order[0], ==, 0);
+  g_assert_cmpuint (shared->order[1], ==, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
@@ -645,75 +663,71 @@ test_limiter_cancel_already (void)
 #define N_FIFO_CLIENTS 6
 
 static void
-test_limiter_fifo_threads (void)
+test_limiter_fifo_threads (Shared        *shared,
+                           gconstpointer  data)
 {
-  Shared shared;
-
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
   /* Each starts once the one before is in line, so arrival order is known. */
   for (guint i = 0; i < N_FIFO_CLIENTS; i++)
     {
-      client_start (&shared, i, -1, NULL, FALSE);
-      shared_wait_n_waiting (&shared, i + 1);
+      client_start (shared, i, -1, NULL, FALSE);
+      shared_wait_n_waiting (shared, i + 1);
     }
-  shared_unwatch (&shared);
+  shared_unwatch (shared);
 
-  pmt_limiter_release (shared.limiter);
+  pmt_limiter_release (shared->limiter);
   for (guint i = 0; i < N_FIFO_CLIENTS; i++)
-    client_join (&shared.clients[i]);
+    client_join (&shared->clients[i]);
 
-  g_assert_cmpuint (shared.n_order, ==, N_FIFO_CLIENTS);
+  g_assert_cmpuint (shared->n_order, ==, N_FIFO_CLIENTS);
   for (guint i = 0; i < N_FIFO_CLIENTS; i++)
     {
-      g_assert_true (shared.clients[i].acquired);
-      g_assert_cmpuint (shared.order[i], ==, i);
+      g_assert_true (shared->clients[i].acquired);
+      g_assert_cmpuint (shared->order[i], ==, i);
     }
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-
-  shared_clear (&shared);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 }
 
 /* Threads and asynchronous calls wait in one line: thread 0, async 1,
  * thread 2, async 3, thread 4. */
 static void
-test_limiter_fifo_mixed (void)
+test_limiter_fifo_mixed (AsyncFixture  *fixture,
+                         gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
-  AsyncClient async[2] = { { 0 }, };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = fixture->async;
 
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
   for (guint i = 0; i < 5; i++)
     {
       if (i % 2 == 0)
         {
-          client_start (&shared, i, -1, NULL, FALSE);
+          client_start (shared, i, -1, NULL, FALSE);
         }
       else
         {
           AsyncClient *client = &async[i / 2];
 
-          client->shared = &shared;
           client->index = i;
-          pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, client);
+          pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, client);
         }
-      shared_wait_n_waiting (&shared, i + 1);
+      shared_wait_n_waiting (shared, i + 1);
     }
-  shared_unwatch (&shared);
+  shared_unwatch (shared);
 
-  pmt_limiter_release (shared.limiter);
+  pmt_limiter_release (shared->limiter);
 
   run_until (context, &async[0].done);
   run_until (context, &async[1].done);
   for (guint i = 0; i < 5; i += 2)
-    client_join (&shared.clients[i]);
+    client_join (&shared->clients[i]);
 
-  for (guint i = 0; i < G_N_ELEMENTS (async); i++)
+  /* Both asynchronous waiters: 1 and 3. */
+  for (guint i = 0; i < 2; i++)
     {
       g_assert_no_error (async[i].error);
       g_assert_true (async[i].acquired);
@@ -721,85 +735,76 @@ test_limiter_fifo_mixed (void)
       g_assert_true (async[i].context == context);
     }
 
-  g_assert_cmpuint (shared.n_order, ==, 5);
+  g_assert_cmpuint (shared->n_order, ==, 5);
   for (guint i = 0; i < 5; i++)
-    g_assert_cmpuint (shared.order[i], ==, i);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
-  pop_context (context);
+    g_assert_cmpuint (shared->order[i], ==, i);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
-test_limiter_limit_raise (void)
+test_limiter_limit_raise (Shared        *shared,
+                          gconstpointer  data)
 {
-  Shared shared;
-
-  shared_init (&shared, 1);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
   for (guint i = 0; i < 4; i++)
     {
-      client_start (&shared, i, -1, NULL, TRUE);
-      shared_wait_n_waiting (&shared, i + 1);
+      client_start (shared, i, -1, NULL, TRUE);
+      shared_wait_n_waiting (shared, i + 1);
     }
-  shared_unwatch (&shared);
+  shared_unwatch (shared);
 
   /* Room for two more: the first two waiters, and only they, get in. */
-  pmt_limiter_set_limit (shared.limiter, 3);
-  g_assert_cmpuint (pmt_limiter_get_limit (shared.limiter), ==, 3);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 2);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  shared_wait_n_order (&shared, 2);
-  g_assert_cmpuint (MIN (shared.order[0], shared.order[1]), ==, 0);
-  g_assert_cmpuint (MAX (shared.order[0], shared.order[1]), ==, 1);
+  pmt_limiter_set_limit (shared->limiter, 3);
+  g_assert_cmpuint (pmt_limiter_get_limit (shared->limiter), ==, 3);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  shared_wait_n_order (shared, 2);
+  g_assert_cmpuint (MIN (shared->order[0], shared->order[1]), ==, 0);
+  g_assert_cmpuint (MAX (shared->order[0], shared->order[1]), ==, 1);
 
   /* One more. */
-  pmt_limiter_set_limit (shared.limiter, 4);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
-  shared_wait_n_order (&shared, 3);
-  g_assert_cmpuint (shared.order[2], ==, 2);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  pmt_limiter_set_limit (shared->limiter, 4);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
+  shared_wait_n_order (shared, 3);
+  g_assert_cmpuint (shared->order[2], ==, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
   /* Room for more than are waiting. */
-  pmt_limiter_set_limit (shared.limiter, 10);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  shared_wait_n_order (&shared, 4);
-  g_assert_cmpuint (shared.order[3], ==, 3);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 5);
+  pmt_limiter_set_limit (shared->limiter, 10);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  shared_wait_n_order (shared, 4);
+  g_assert_cmpuint (shared->order[3], ==, 3);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 5);
 
   for (guint i = 0; i < 4; i++)
     {
-      client_open (&shared.clients[i]);
-      client_join (&shared.clients[i]);
+      client_open (&shared->clients[i]);
+      client_join (&shared->clients[i]);
     }
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 10);
-
-  shared_clear (&shared);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 10);
 }
 
 /* Raising the limit serves asynchronous waiters as well, in order. */
 static void
-test_limiter_limit_raise_async (void)
+test_limiter_limit_raise_async (AsyncFixture  *fixture,
+                                gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
-  AsyncClient async[3] = { { 0 }, };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = fixture->async;
 
-  shared_init (&shared, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (async); i++)
+  for (guint i = 0; i < N_ASYNC_CLIENTS; i++)
     {
-      async[i].shared = &shared;
-      async[i].index = i;
       async[i].hold = TRUE;
-      pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &async[i]);
+      pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, &async[i]);
     }
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 3);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 3);
 
-  pmt_limiter_set_limit (shared.limiter, 2);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  pmt_limiter_set_limit (shared->limiter, 2);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
   run_until (context, &async[0].done);
   run_until (context, &async[1].done);
   while (g_main_context_iteration (context, FALSE))
@@ -807,73 +812,66 @@ test_limiter_limit_raise_async (void)
   g_assert_false (async[2].done);
   g_assert_true (async[0].acquired);
   g_assert_true (async[1].acquired);
-  g_assert_cmpuint (shared.n_order, ==, 2);
+  g_assert_cmpuint (shared->n_order, ==, 2);
 
   /* The last one gets in when one of the first two leaves. */
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
   run_until (context, &async[2].done);
   g_assert_true (async[2].acquired);
-  g_assert_cmpuint (shared.n_order, ==, 3);
-  g_assert_cmpuint (shared.order[2], ==, 2);
+  g_assert_cmpuint (shared->n_order, ==, 3);
+  g_assert_cmpuint (shared->order[2], ==, 2);
 
-  pmt_limiter_release (shared.limiter);
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 2);
-
-  shared_clear (&shared);
-  pop_context (context);
+  pmt_limiter_release (shared->limiter);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 2);
 }
 
 static void
-test_limiter_limit_lower (void)
+test_limiter_limit_lower (Shared        *shared,
+                          gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  Shared shared;
-
-  shared_init (&shared, 3);
 
   /* Three holders: the main thread and clients 0 and 1. */
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
-  client_start (&shared, 0, -1, NULL, TRUE);
-  client_start (&shared, 1, -1, NULL, TRUE);
-  shared_wait_n_order (&shared, 2);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
+  client_start (shared, 0, -1, NULL, TRUE);
+  client_start (shared, 1, -1, NULL, TRUE);
+  shared_wait_n_order (shared, 2);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
-  pmt_limiter_set_limit (shared.limiter, 1);
-  g_assert_cmpuint (pmt_limiter_get_limit (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  g_assert_false (pmt_limiter_try_acquire (shared.limiter));
+  pmt_limiter_set_limit (shared->limiter, 1);
+  g_assert_cmpuint (pmt_limiter_get_limit (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  g_assert_false (pmt_limiter_try_acquire (shared->limiter));
 
-  client_start (&shared, 2, -1, NULL, TRUE);
-  shared_wait_n_waiting (&shared, 1);
-  shared_unwatch (&shared);
+  client_start (shared, 2, -1, NULL, TRUE);
+  shared_wait_n_waiting (shared, 1);
+  shared_unwatch (shared);
 
   /* Three holders, limit 1: two must leave before client 2 gets in. */
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  g_assert_false (pmt_limiter_acquire (shared.limiter, 0, NULL, &error));
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  g_assert_false (pmt_limiter_acquire (shared->limiter, 0, NULL, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_TIMED_OUT);
 
-  client_open (&shared.clients[0]);
-  client_join (&shared.clients[0]);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
-  g_assert_cmpuint (shared_get_n_order (&shared), ==, 2);
+  client_open (&shared->clients[0]);
+  client_join (&shared->clients[0]);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
+  g_assert_cmpuint (shared_get_n_order (shared), ==, 2);
 
-  client_open (&shared.clients[1]);
-  client_join (&shared.clients[1]);
-  shared_wait_n_order (&shared, 3);
-  g_assert_cmpuint (shared.order[2], ==, 2);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  client_open (&shared->clients[1]);
+  client_join (&shared->clients[1]);
+  shared_wait_n_order (shared, 3);
+  g_assert_cmpuint (shared->order[2], ==, 2);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
-  client_open (&shared.clients[2]);
-  client_join (&shared.clients[2]);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
+  client_open (&shared->clients[2]);
+  client_join (&shared->clients[2]);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
@@ -922,271 +920,236 @@ shared_get_notify_thread (Shared *shared)
 /* n-waiting notifies each change, from the thread that made it.  Changes
  * are made so that no two threads notify at once (see shared_unwatch()). */
 static void
-test_limiter_n_waiting_notify (void)
+test_limiter_n_waiting_notify (AsyncFixture  *fixture,
+                               gconstpointer  data)
 {
   g_autoptr(GCancellable) cancelled = g_cancellable_new ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
-  GMainContext *context = push_new_context ();
-  AsyncClient async = { 0 };
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
   GThread *thread;
   Client *client;
-  Shared shared;
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  async.hold = TRUE;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 0);
+  async->hold = TRUE;
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 0);
 
   /* A waiter that times out in another thread comes and goes: 0 → 1 → 0. */
-  client = client_start (&shared, 0, 1000, NULL, FALSE);
+  client = client_start (shared, 0, 1000, NULL, FALSE);
   thread = client->thread;
   client_join (client);
   g_assert_error (client->error, PMT_ERROR, PMT_ERROR_TIMED_OUT);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 2);
-  g_assert_true (shared_get_notify_thread (&shared) == thread);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 2);
+  g_assert_true (shared_get_notify_thread (shared) == thread);
 
   /* Failing without waiting does not change it. */
   g_cancellable_cancel (cancelled);
-  client = client_start (&shared, 1, -1, cancelled, FALSE);
+  client = client_start (shared, 1, -1, cancelled, FALSE);
   client_join (client);
   g_assert_error (client->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_false (pmt_limiter_try_acquire (shared.limiter));
-  g_assert_false (pmt_limiter_acquire (shared.limiter, 0, NULL, &error));
+  g_assert_false (pmt_limiter_try_acquire (shared->limiter));
+  g_assert_false (pmt_limiter_acquire (shared->limiter, 0, NULL, &error));
   g_assert_error (error, PMT_ERROR, PMT_ERROR_TIMED_OUT);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 2);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 2);
 
   /* An asynchronous waiter queues here (0 → 1) and a release in another
    * thread hands the limiter over (1 → 0). */
-  pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &async);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 3);
-  g_assert_true (shared_get_notify_thread (&shared) == g_thread_self ());
-  thread = g_thread_new ("releaser", release_thread, shared.limiter);
+  pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, async);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 3);
+  g_assert_true (shared_get_notify_thread (shared) == g_thread_self ());
+  thread = g_thread_new ("releaser", release_thread, shared->limiter);
   g_thread_join (thread);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 4);
-  g_assert_true (shared_get_notify_thread (&shared) == thread);
-  run_until (context, &async.done);
-  g_assert_true (async.acquired);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 4);
+  g_assert_true (shared_get_notify_thread (shared) == thread);
+  run_until (context, &async->done);
+  g_assert_true (async->acquired);
 
   /* A blocked waiter in another thread queues (0 → 1) and leaves when
    * cancelled (1 → 0), both notified by its own thread. */
-  client = client_start (&shared, 2, -1, cancellable, FALSE);
-  shared_wait_n_notify (&shared, 5);
-  g_assert_true (shared_get_notify_thread (&shared) == client->thread);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
+  client = client_start (shared, 2, -1, cancellable, FALSE);
+  shared_wait_n_notify (shared, 5);
+  g_assert_true (shared_get_notify_thread (shared) == client->thread);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
   thread = client->thread;
   g_cancellable_cancel (cancellable);
   client_join (client);
   g_assert_error (client->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 6);
-  g_assert_true (shared_get_notify_thread (&shared) == thread);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 6);
+  g_assert_true (shared_get_notify_thread (shared) == thread);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 
   /* A release without waiters does not change it. */
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (shared_get_n_notify (&shared), ==, 6);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
-  pop_context (context);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (shared_get_n_notify (shared), ==, 6);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
-test_limiter_async_immediate (void)
+test_limiter_async_immediate (AsyncFixture  *fixture,
+                              gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 2);
-  async.shared = &shared;
-
-  pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &async);
+  pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, async);
   /* Acquired at once, but the callback comes from the main context. */
-  g_assert_false (async.done);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
+  g_assert_false (async->done);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 
-  run_until (context, &async.done);
-  g_assert_no_error (async.error);
-  g_assert_true (async.acquired);
-  g_assert_true (async.thread == g_thread_self ());
-  g_assert_true (async.context == context);
-  g_assert_cmpuint (shared.n_order, ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 2);
-
-  shared_clear (&shared);
-  pop_context (context);
+  run_until (context, &async->done);
+  g_assert_no_error (async->error);
+  g_assert_true (async->acquired);
+  g_assert_true (async->thread == g_thread_self ());
+  g_assert_true (async->context == context);
+  g_assert_cmpuint (shared->n_order, ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 2);
 }
 
 static void
-test_limiter_async_after_release (void)
+test_limiter_async_after_release (AsyncFixture  *fixture,
+                                  gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &async);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
+  pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, async);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
 
   /* Nothing happens while the limiter is held. */
   while (g_main_context_iteration (context, FALSE))
     ;
-  g_assert_false (async.done);
+  g_assert_false (async->done);
 
-  g_thread_join (g_thread_new ("releaser", release_thread, shared.limiter));
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
+  g_thread_join (g_thread_new ("releaser", release_thread, shared->limiter));
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 
-  run_until (context, &async.done);
-  g_assert_no_error (async.error);
-  g_assert_true (async.acquired);
-  g_assert_true (async.thread == g_thread_self ());
-  g_assert_true (async.context == context);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  shared_clear (&shared);
-  pop_context (context);
+  run_until (context, &async->done);
+  g_assert_no_error (async->error);
+  g_assert_true (async->acquired);
+  g_assert_true (async->thread == g_thread_self ());
+  g_assert_true (async->context == context);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 static void
-test_limiter_async_cancel (void)
+test_limiter_async_cancel (AsyncFixture  *fixture,
+                           gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  AsyncClient async = { 0 };
-  AsyncClient behind = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
+  AsyncClient *behind = &fixture->async[1];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  behind.shared = &shared;
-  behind.index = 1;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  pmt_limiter_acquire_async (shared.limiter, cancellable, async_client_cb, &async);
-  pmt_limiter_acquire_async (shared.limiter, NULL, async_client_cb, &behind);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 2);
+  pmt_limiter_acquire_async (shared->limiter, cancellable, async_client_cb, async);
+  pmt_limiter_acquire_async (shared->limiter, NULL, async_client_cb, behind);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 2);
 
   g_thread_join (g_thread_new ("canceller", cancel_thread, cancellable));
-  run_until (context, &async.done);
+  run_until (context, &async->done);
 
-  g_assert_false (async.acquired);
-  g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_true (async.thread == g_thread_self ());
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  g_assert_false (async->acquired);
+  g_assert_error (async->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (async->thread == g_thread_self ());
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
   /* The one behind the cancelled waiter is next. */
-  pmt_limiter_release (shared.limiter);
-  run_until (context, &behind.done);
-  g_assert_true (behind.acquired);
-  g_assert_cmpuint (shared.n_order, ==, 1);
-  g_assert_cmpuint (shared.order[0], ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-
-  g_clear_error (&async.error);
-  shared_clear (&shared);
-  pop_context (context);
+  pmt_limiter_release (shared->limiter);
+  run_until (context, &behind->done);
+  g_assert_true (behind->acquired);
+  g_assert_cmpuint (shared->n_order, ==, 1);
+  g_assert_cmpuint (shared->order[0], ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 }
 
 static void
-test_limiter_async_cancel_already (void)
+test_limiter_async_cancel_already (AsyncFixture  *fixture,
+                                   gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
   g_cancellable_cancel (cancellable);
 
-  pmt_limiter_acquire_async (shared.limiter, cancellable, async_client_cb, &async);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
+  pmt_limiter_acquire_async (shared->limiter, cancellable, async_client_cb, async);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 
-  run_until (context, &async.done);
-  g_assert_false (async.acquired);
-  g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-
-  g_clear_error (&async.error);
-  shared_clear (&shared);
-  pop_context (context);
+  run_until (context, &async->done);
+  g_assert_false (async->acquired);
+  g_assert_error (async->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
 }
 
 /* The limiter is handed to an asynchronous waiter and its cancellable is
  * triggered before the callback runs: whatever acquire_finish() says, the
  * limiter must not stay held by nobody. */
 static void
-test_limiter_async_cancel_after_grant (void)
+test_limiter_async_cancel_after_grant (AsyncFixture  *fixture,
+                                       gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  pmt_limiter_acquire_async (shared.limiter, cancellable, async_client_cb, &async);
-  pmt_limiter_release (shared.limiter);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  pmt_limiter_acquire_async (shared->limiter, cancellable, async_client_cb, async);
+  pmt_limiter_release (shared->limiter);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
   g_cancellable_cancel (cancellable);
 
-  run_until (context, &async.done);
+  run_until (context, &async->done);
   /* It was handed over before the cancellation: it stays acquired, and
    * the callback released it. */
-  g_assert_no_error (async.error);
-  g_assert_true (async.acquired);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
-  pmt_limiter_release (shared.limiter);
-
-  g_clear_error (&async.error);
-  shared_clear (&shared);
-  pop_context (context);
+  g_assert_no_error (async->error);
+  g_assert_true (async->acquired);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
+  pmt_limiter_release (shared->limiter);
 }
 
 /* The other order: cancelled first, then released before the main context
  * noticed the cancellation. */
 static void
-test_limiter_async_cancel_before_release (void)
+test_limiter_async_cancel_before_release (AsyncFixture  *fixture,
+                                          gconstpointer  data)
 {
-  GMainContext *context = push_new_context ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  AsyncClient async = { 0 };
-  Shared shared;
+  GMainContext *context = fixture->context;
+  Shared *shared = &fixture->shared;
+  AsyncClient *async = &fixture->async[0];
 
-  shared_init (&shared, 1);
-  async.shared = &shared;
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
 
-  pmt_limiter_acquire_async (shared.limiter, cancellable, async_client_cb, &async);
+  pmt_limiter_acquire_async (shared->limiter, cancellable, async_client_cb, async);
   g_cancellable_cancel (cancellable);
-  pmt_limiter_release (shared.limiter);
+  pmt_limiter_release (shared->limiter);
 
-  run_until (context, &async.done);
+  run_until (context, &async->done);
   /* Either outcome is fine; the callback releases the limiter when it
    * reports success, and a failure must not hold it. */
-  if (!async.acquired)
-    g_assert_error (async.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 1);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-  g_assert_true (pmt_limiter_try_acquire (shared.limiter));
-  pmt_limiter_release (shared.limiter);
-
-  g_clear_error (&async.error);
-  shared_clear (&shared);
-  pop_context (context);
+  if (!async->acquired)
+    g_assert_error (async->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 1);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
+  g_assert_true (pmt_limiter_try_acquire (shared->limiter));
+  pmt_limiter_release (shared->limiter);
 }
 
 typedef struct
@@ -1299,52 +1262,48 @@ concurrency_thread (gpointer data)
  * function at once.  Threads start one after the other, each once the one
  * before is inside or in line. */
 static void
-test_limiter_run_concurrency (void)
+test_limiter_run_concurrency (Shared        *shared,
+                              gconstpointer  data)
 {
   GThread *threads[N_CONCURRENCY_THREADS];
-  Shared shared;
-
-  shared_init (&shared, CONCURRENCY_LIMIT);
 
   for (guint i = 0; i < N_CONCURRENCY_THREADS; i++)
     {
-      threads[i] = g_thread_new ("limiter-run", concurrency_thread, &shared);
+      threads[i] = g_thread_new ("limiter-run", concurrency_thread, shared);
 
       if (i < CONCURRENCY_LIMIT)
         {
           gint64 end_time = g_get_monotonic_time () + SAFETY_TIMEOUT_USEC;
 
-          g_mutex_lock (&shared.mutex);
-          while (g_atomic_int_get (&shared.inside) < (gint) i + 1)
-            if (!g_cond_wait_until (&shared.cond, &shared.mutex, end_time))
+          g_mutex_lock (&shared->mutex);
+          while (g_atomic_int_get (&shared->inside) < (gint) i + 1)
+            if (!g_cond_wait_until (&shared->cond, &shared->mutex, end_time))
               break;
-          g_mutex_unlock (&shared.mutex);
-          g_assert_cmpint (g_atomic_int_get (&shared.inside), ==, i + 1);
+          g_mutex_unlock (&shared->mutex);
+          g_assert_cmpint (g_atomic_int_get (&shared->inside), ==, i + 1);
         }
       else
         {
-          shared_wait_n_waiting (&shared, i + 1 - CONCURRENCY_LIMIT);
+          shared_wait_n_waiting (shared, i + 1 - CONCURRENCY_LIMIT);
         }
     }
-  shared_unwatch (&shared);
+  shared_unwatch (shared);
 
   /* A full limiter and everybody else in line. */
-  g_assert_cmpint (g_atomic_int_get (&shared.inside), ==, CONCURRENCY_LIMIT);
-  g_assert_cmpint (g_atomic_int_get (&shared.max_inside), ==, CONCURRENCY_LIMIT);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==,
+  g_assert_cmpint (g_atomic_int_get (&shared->inside), ==, CONCURRENCY_LIMIT);
+  g_assert_cmpint (g_atomic_int_get (&shared->max_inside), ==, CONCURRENCY_LIMIT);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==,
                     N_CONCURRENCY_THREADS - CONCURRENCY_LIMIT);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, 0);
 
-  pmt_test_set_flag (&shared.mutex, &shared.cond, &shared.gate_open);
+  pmt_test_set_flag (&shared->mutex, &shared->cond, &shared->gate_open);
 
   for (guint i = 0; i < N_CONCURRENCY_THREADS; i++)
     g_thread_join (threads[i]);
 
-  g_assert_cmpint (g_atomic_int_get (&shared.max_inside), ==, CONCURRENCY_LIMIT);
-  g_assert_cmpint (g_atomic_int_get (&shared.inside), ==, 0);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, CONCURRENCY_LIMIT);
-
-  shared_clear (&shared);
+  g_assert_cmpint (g_atomic_int_get (&shared->max_inside), ==, CONCURRENCY_LIMIT);
+  g_assert_cmpint (g_atomic_int_get (&shared->inside), ==, 0);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, CONCURRENCY_LIMIT);
 }
 
 static void
@@ -1451,26 +1410,23 @@ stress_thread (gpointer data)
 }
 
 static void
-test_limiter_stress (void)
+test_limiter_stress (Shared        *shared,
+                     gconstpointer  data)
 {
   GThread *threads[STRESS_THREADS];
-  Shared shared;
 
-  shared_init (&shared, STRESS_LIMIT);
-  shared_unwatch (&shared);
+  shared_unwatch (shared);
 
   for (guint i = 0; i < STRESS_THREADS; i++)
-    threads[i] = g_thread_new ("limiter-stress", stress_thread, &shared);
+    threads[i] = g_thread_new ("limiter-stress", stress_thread, shared);
   for (guint i = 0; i < STRESS_THREADS; i++)
     g_thread_join (threads[i]);
 
-  g_assert_cmpint (g_atomic_int_get (&shared.inside), ==, 0);
-  g_assert_cmpint (g_atomic_int_get (&shared.max_inside), >=, 1);
-  g_assert_cmpint (g_atomic_int_get (&shared.max_inside), <=, STRESS_LIMIT);
-  g_assert_cmpuint (pmt_limiter_get_available (shared.limiter), ==, STRESS_LIMIT);
-  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared.limiter), ==, 0);
-
-  shared_clear (&shared);
+  g_assert_cmpint (g_atomic_int_get (&shared->inside), ==, 0);
+  g_assert_cmpint (g_atomic_int_get (&shared->max_inside), >=, 1);
+  g_assert_cmpint (g_atomic_int_get (&shared->max_inside), <=, STRESS_LIMIT);
+  g_assert_cmpuint (pmt_limiter_get_available (shared->limiter), ==, STRESS_LIMIT);
+  g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 }
 
 static gpointer
@@ -1509,38 +1465,55 @@ main (int   argc,
   g_test_add_func ("/pmt/limiter/basic", test_limiter_basic);
   g_test_add_func ("/pmt/limiter/limit-zero", test_limiter_limit_zero);
   g_test_add_func ("/pmt/limiter/try-acquire/full", test_limiter_try_acquire);
-  g_test_add_func ("/pmt/limiter/try-acquire/no-overtaking",
-                   test_limiter_try_acquire_no_overtaking);
-  g_test_add_func ("/pmt/limiter/try-acquire/no-overtaking-async",
-                   test_limiter_try_acquire_no_overtaking_async);
+  g_test_add ("/pmt/limiter/try-acquire/no-overtaking", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_try_acquire_no_overtaking, shared_teardown);
+  g_test_add ("/pmt/limiter/try-acquire/no-overtaking-async", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_try_acquire_no_overtaking_async, async_teardown);
   g_test_add_func ("/pmt/limiter/acquire/timeout-zero", test_limiter_acquire_timeout_zero);
   g_test_add_func ("/pmt/limiter/acquire/timeout-short", test_limiter_acquire_timeout_short);
-  g_test_add_func ("/pmt/limiter/acquire/timeout-granted", test_limiter_acquire_timeout_granted);
-  g_test_add_func ("/pmt/limiter/acquire/forever", test_limiter_acquire_forever);
-  g_test_add_func ("/pmt/limiter/cancel/blocked", test_limiter_cancel_blocked);
-  g_test_add_func ("/pmt/limiter/cancel/middle-of-line", test_limiter_cancel_middle);
+  g_test_add ("/pmt/limiter/acquire/timeout-granted", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_acquire_timeout_granted, shared_teardown);
+  g_test_add ("/pmt/limiter/acquire/forever", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_acquire_forever, shared_teardown);
+  g_test_add ("/pmt/limiter/cancel/blocked", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_cancel_blocked, shared_teardown);
+  g_test_add ("/pmt/limiter/cancel/middle-of-line", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_cancel_middle, shared_teardown);
   g_test_add_func ("/pmt/limiter/cancel/already", test_limiter_cancel_already);
-  g_test_add_func ("/pmt/limiter/fifo/threads", test_limiter_fifo_threads);
-  g_test_add_func ("/pmt/limiter/fifo/mixed-async", test_limiter_fifo_mixed);
-  g_test_add_func ("/pmt/limiter/limit/raise-wakes-waiters", test_limiter_limit_raise);
-  g_test_add_func ("/pmt/limiter/limit/raise-wakes-async", test_limiter_limit_raise_async);
-  g_test_add_func ("/pmt/limiter/limit/lower-keeps-holders", test_limiter_limit_lower);
+  g_test_add ("/pmt/limiter/fifo/threads", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_fifo_threads, shared_teardown);
+  g_test_add ("/pmt/limiter/fifo/mixed-async", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_fifo_mixed, async_teardown);
+  g_test_add ("/pmt/limiter/limit/raise-wakes-waiters", Shared, GUINT_TO_POINTER (1),
+              shared_setup, test_limiter_limit_raise, shared_teardown);
+  g_test_add ("/pmt/limiter/limit/raise-wakes-async", AsyncFixture, GUINT_TO_POINTER (0),
+              async_setup, test_limiter_limit_raise_async, async_teardown);
+  g_test_add ("/pmt/limiter/limit/lower-keeps-holders", Shared, GUINT_TO_POINTER (3),
+              shared_setup, test_limiter_limit_lower, shared_teardown);
   g_test_add_func ("/pmt/limiter/limit/notify", test_limiter_limit_notify);
-  g_test_add_func ("/pmt/limiter/n-waiting/notify", test_limiter_n_waiting_notify);
-  g_test_add_func ("/pmt/limiter/async/immediate", test_limiter_async_immediate);
-  g_test_add_func ("/pmt/limiter/async/after-release", test_limiter_async_after_release);
-  g_test_add_func ("/pmt/limiter/async/cancel", test_limiter_async_cancel);
-  g_test_add_func ("/pmt/limiter/async/cancel-already", test_limiter_async_cancel_already);
-  g_test_add_func ("/pmt/limiter/async/cancel-after-grant", test_limiter_async_cancel_after_grant);
-  g_test_add_func ("/pmt/limiter/async/cancel-before-release",
-                   test_limiter_async_cancel_before_release);
+  g_test_add ("/pmt/limiter/n-waiting/notify", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_n_waiting_notify, async_teardown);
+  g_test_add ("/pmt/limiter/async/immediate", AsyncFixture, GUINT_TO_POINTER (2),
+              async_setup, test_limiter_async_immediate, async_teardown);
+  g_test_add ("/pmt/limiter/async/after-release", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_async_after_release, async_teardown);
+  g_test_add ("/pmt/limiter/async/cancel", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_async_cancel, async_teardown);
+  g_test_add ("/pmt/limiter/async/cancel-already", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_async_cancel_already, async_teardown);
+  g_test_add ("/pmt/limiter/async/cancel-after-grant", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_async_cancel_after_grant, async_teardown);
+  g_test_add ("/pmt/limiter/async/cancel-before-release", AsyncFixture, GUINT_TO_POINTER (1),
+              async_setup, test_limiter_async_cancel_before_release, async_teardown);
   g_test_add_func ("/pmt/limiter/run/holds", test_limiter_run);
   g_test_add_func ("/pmt/limiter/run/full", test_limiter_run_full);
-  g_test_add_func ("/pmt/limiter/run/concurrency", test_limiter_run_concurrency);
+  g_test_add ("/pmt/limiter/run/concurrency", Shared, GUINT_TO_POINTER (CONCURRENCY_LIMIT),
+              shared_setup, test_limiter_run_concurrency, shared_teardown);
   g_test_add_func ("/pmt/limiter/error/release-unheld", test_limiter_release_unheld);
   g_test_add_func ("/pmt/limiter/error/null-self", test_limiter_null_self);
   g_test_add_func ("/pmt/limiter/error/run-null-func", test_limiter_run_null_func);
-  g_test_add_func ("/pmt/limiter/stress", test_limiter_stress);
+  g_test_add ("/pmt/limiter/stress", Shared, GUINT_TO_POINTER (STRESS_LIMIT),
+              shared_setup, test_limiter_stress, shared_teardown);
 
   pmt_test_add_guarded_func ("/pmt/limiter/acquire/huge-timeout",
                              test_limiter_acquire_huge_timeout, 60 * G_USEC_PER_SEC);

@@ -403,34 +403,73 @@ caller_clear (Caller *caller)
   g_cond_clear (&caller->cond);
 }
 
+/* Most tests start with a probe and a Threaded of probe_func() with it, in
+ * the default mode.  The teardown drops the Threaded (a test that checks
+ * what dropping it does drops it itself), then clears the probe. */
+typedef struct
+{
+  Probe probe;
+  PmtThreaded *threaded;
+} Fixture;
+
+static void
+fixture_init (Fixture  *fixture,
+              gboolean  open)
+{
+  probe_init (&fixture->probe, open);
+  fixture->threaded = pmt_threaded_new (probe_func, &fixture->probe, NULL);
+}
+
+/* The probe's calls block until the test lets them through. */
+static void
+fixture_setup_shut (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  fixture_init (fixture, FALSE);
+}
+
+/* The probe's calls return at once. */
+static void
+fixture_setup_open (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  fixture_init (fixture, TRUE);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_clear_object (&fixture->threaded);
+  probe_clear (&fixture->probe);
+}
+
 /* ------------------------------------------------------------------ */
 
 static void
-test_thread_new_worker_per_call (void)
+test_thread_new_worker_per_call (Fixture       *fixture,
+                                 gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtTask) first = NULL;
   g_autoptr(PmtTask) second = NULL;
   PmtWorker *first_worker, *second_worker;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_THREAD);
+  g_assert_cmpint (pmt_threaded_get_mode (fixture->threaded), ==, PMT_THREADED_MODE_THREAD);
 
-  first = call_ok (threaded, 1);
-  second = call_ok (threaded, 2);
+  first = call_ok (fixture->threaded, 1);
+  second = call_ok (fixture->threaded, 2);
 
   /* Both are in the function at once, so their threads are alive
    * together and their identities can be compared. */
-  probe_wait_started (&probe, 2);
-  g_mutex_lock (&probe.mutex);
-  g_assert_true (probe.threads->pdata[0] != probe.threads->pdata[1]);
-  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
-  g_assert_true (probe.threads->pdata[1] != g_thread_self ());
-  g_assert_null (probe.pools->pdata[0]);
-  g_assert_null (probe.pools->pdata[1]);
-  g_mutex_unlock (&probe.mutex);
+  probe_wait_started (probe, 2);
+  g_mutex_lock (&probe->mutex);
+  g_assert_true (probe->threads->pdata[0] != probe->threads->pdata[1]);
+  g_assert_true (probe->threads->pdata[0] != g_thread_self ());
+  g_assert_true (probe->threads->pdata[1] != g_thread_self ());
+  g_assert_null (probe->pools->pdata[0]);
+  g_assert_null (probe->pools->pdata[1]);
+  g_mutex_unlock (&probe->mutex);
 
   first_worker = pmt_task_get_worker (first);
   second_worker = pmt_task_get_worker (second);
@@ -442,7 +481,7 @@ test_thread_new_worker_per_call (void)
   g_assert_true (g_str_has_prefix (pmt_worker_get_name (second_worker), "pmt-threaded-"));
   g_assert_cmpstr (pmt_worker_get_name (first_worker), !=, pmt_worker_get_name (second_worker));
 
-  probe_open (&probe);
+  probe_open (probe);
   pmt_test_assert_task_succeeded (first);
   pmt_test_assert_task_succeeded (second);
   g_assert_cmpint (pmt_test_task_get_int (first), ==, 1001);
@@ -456,8 +495,6 @@ test_thread_new_worker_per_call (void)
 
   g_clear_object (&first);
   g_clear_object (&second);
-  g_clear_object (&threaded);
-  probe_clear (&probe);
 }
 
 static void
@@ -546,75 +583,70 @@ test_thread_data_notifies (void)
 #define N_DAEMON_CALLS 20
 
 static void
-test_daemon_same_thread_in_order (void)
+test_daemon_same_thread_in_order (Fixture       *fixture,
+                                  gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtWorker) worker = NULL;
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_DAEMON);
-  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_DAEMON);
+  pmt_threaded_set_mode (fixture->threaded, PMT_THREADED_MODE_DAEMON);
+  g_assert_cmpint (pmt_threaded_get_mode (fixture->threaded), ==, PMT_THREADED_MODE_DAEMON);
 
   /* The first call holds the worker: the others wait in its queue. */
   for (guint i = 0; i < N_DAEMON_CALLS; i++)
-    g_ptr_array_add (tasks, call_ok (threaded, i));
-  probe_wait_started (&probe, 1);
+    g_ptr_array_add (tasks, call_ok (fixture->threaded, i));
+  probe_wait_started (probe, 1);
 
-  worker = pmt_threaded_dup_worker (threaded);
+  worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (worker);
   g_assert_null (pmt_worker_get_pool (worker));
 
-  probe_open (&probe);
+  probe_open (probe);
   for (guint i = 0; i < tasks->len; i++)
     {
       pmt_test_assert_task_succeeded (tasks->pdata[i]);
       g_assert_true (pmt_task_get_worker (tasks->pdata[i]) == worker);
     }
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.data->len, ==, N_DAEMON_CALLS);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->data->len, ==, N_DAEMON_CALLS);
   for (guint i = 0; i < N_DAEMON_CALLS; i++)
     {
-      g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), ==, i);
-      g_assert_true (probe.threads->pdata[i] == probe.threads->pdata[0]);
+      g_assert_cmpuint (GPOINTER_TO_UINT (probe->data->pdata[i]), ==, i);
+      g_assert_true (probe->threads->pdata[i] == probe->threads->pdata[0]);
     }
-  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
-  g_assert_cmpuint (probe.max_inside, ==, 1);
-  g_mutex_unlock (&probe.mutex);
+  g_assert_true (probe->threads->pdata[0] != g_thread_self ());
+  g_assert_cmpuint (probe->max_inside, ==, 1);
+  g_mutex_unlock (&probe->mutex);
 
   /* Still the same worker for the next call. */
-  g_ptr_array_add (tasks, call_ok (threaded, N_DAEMON_CALLS));
+  g_ptr_array_add (tasks, call_ok (fixture->threaded, N_DAEMON_CALLS));
   pmt_test_assert_task_succeeded (tasks->pdata[N_DAEMON_CALLS]);
   g_assert_true (pmt_task_get_worker (tasks->pdata[N_DAEMON_CALLS]) == worker);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, N_DAEMON_CALLS + 1);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   stop_and_join (worker);
-  probe_clear (&probe);
 }
 
 static void
-test_daemon_respawn_after_kill (void)
+test_daemon_respawn_after_kill (Fixture       *fixture,
+                                gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtWorker) old_worker = NULL;
   g_autoptr(PmtWorker) new_worker = NULL;
   g_autoptr(PmtTask) running = NULL;
   g_autoptr(PmtTask) queued = NULL;
   g_autoptr(PmtTask) after = NULL;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded, "mode", PMT_THREADED_MODE_DAEMON, NULL);
+  g_object_set (fixture->threaded, "mode", PMT_THREADED_MODE_DAEMON, NULL);
 
-  running = call_ok (threaded, 0);
-  queued = call_ok (threaded, 1);
-  probe_wait_started (&probe, 1);
-  old_worker = pmt_threaded_dup_worker (threaded);
+  running = call_ok (fixture->threaded, 0);
+  queued = call_ok (fixture->threaded, 1);
+  probe_wait_started (probe, 1);
+  old_worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (old_worker);
 
   pmt_worker_kill (old_worker);
@@ -623,102 +655,94 @@ test_daemon_respawn_after_kill (void)
   pmt_test_assert_task_cancelled (running);
   pmt_test_assert_task_cancelled (queued);
 
-  probe_open (&probe);
-  after = call_ok (threaded, 2);
+  probe_open (probe);
+  after = call_ok (fixture->threaded, 2);
   pmt_test_assert_task_succeeded (after);
   g_assert_cmpint (pmt_test_task_get_int (after), ==, 1002);
 
-  new_worker = pmt_threaded_dup_worker (threaded);
+  new_worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (new_worker);
   g_assert_true (new_worker != old_worker);
   g_assert_true (pmt_task_get_worker (after) == new_worker);
   g_assert_true (pmt_worker_is_running (new_worker));
-  g_assert_cmpuint (probe_get_n_started (&probe), ==, 2);
+  g_assert_cmpuint (probe_get_n_started (probe), ==, 2);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   stop_and_join (new_worker);
-  probe_clear (&probe);
 }
 
 static void
-test_daemon_respawn_after_stop (void)
+test_daemon_respawn_after_stop (Fixture       *fixture,
+                                gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtWorker) old_worker = NULL;
   g_autoptr(PmtWorker) new_worker = NULL;
   g_autoptr(PmtTask) running = NULL;
   g_autoptr(PmtTask) after = NULL;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_DAEMON);
+  pmt_threaded_set_mode (fixture->threaded, PMT_THREADED_MODE_DAEMON);
 
-  running = call_ok (threaded, 0);
-  probe_wait_started (&probe, 1);
-  old_worker = pmt_threaded_dup_worker (threaded);
+  running = call_ok (fixture->threaded, 0);
+  probe_wait_started (probe, 1);
+  old_worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (old_worker);
 
   /* Stopped, the worker finishes its task and exits. */
   pmt_worker_stop (old_worker);
-  probe_open (&probe);
+  probe_open (probe);
   g_assert_true (pmt_worker_join (old_worker, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_worker_get_state (old_worker), ==, PMT_WORKER_STATE_STOPPED);
   pmt_test_assert_task_succeeded (running);
   g_assert_true (pmt_task_get_worker (running) == old_worker);
 
-  after = call_ok (threaded, 1);
+  after = call_ok (fixture->threaded, 1);
   pmt_test_assert_task_succeeded (after);
   g_assert_cmpint (pmt_test_task_get_int (after), ==, 1001);
 
-  new_worker = pmt_threaded_dup_worker (threaded);
+  new_worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (new_worker);
   g_assert_true (new_worker != old_worker);
   g_assert_true (pmt_task_get_worker (after) == new_worker);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   stop_and_join (new_worker);
-  probe_clear (&probe);
 }
 
 static void
-test_daemon_worker_idle_timeout (void)
+test_daemon_worker_idle_timeout (Fixture       *fixture,
+                                 gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtWorker) worker = NULL;
   g_autoptr(PmtWorker) worker_after = NULL;
   g_autoptr(PmtTask) first = NULL;
   g_autoptr(PmtTask) second = NULL;
   gint64 idle_timeout = -1;
-  Probe probe;
 
-  probe_init (&probe, TRUE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded,
+  g_object_set (fixture->threaded,
                 "mode", PMT_THREADED_MODE_DAEMON,
                 "worker-idle-timeout", (gint64) 0,
                 NULL);
-  g_object_get (threaded, "worker-idle-timeout", &idle_timeout, NULL);
+  g_object_get (fixture->threaded, "worker-idle-timeout", &idle_timeout, NULL);
   g_assert_cmpint (idle_timeout, ==, 0);
 
-  first = call_ok (threaded, 0);
+  first = call_ok (fixture->threaded, 0);
   pmt_test_assert_task_succeeded (first);
-  worker = pmt_threaded_dup_worker (threaded);
+  worker = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_nonnull (worker);
   g_assert_cmpint (pmt_worker_get_idle_timeout (worker), ==, 0);
 
   /* Its thread ends once idle, but the worker stays the daemon. */
   assert_worker_thread_exits (worker);
-  second = call_ok (threaded, 1);
+  second = call_ok (fixture->threaded, 1);
   pmt_test_assert_task_succeeded (second);
-  worker_after = pmt_threaded_dup_worker (threaded);
+  worker_after = pmt_threaded_dup_worker (fixture->threaded);
   g_assert_true (worker_after == worker);
   g_assert_true (pmt_task_get_worker (second) == worker);
   g_assert_cmpuint (pmt_worker_get_n_tasks_run (worker), ==, 2);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   stop_and_join (worker);
-  probe_clear (&probe);
 }
 
 #define N_SHARED_CALLS 10
@@ -782,129 +806,117 @@ test_daemon_shared_worker (void)
 #define N_POOL_CALLS 4
 
 static void
-test_pool_private (void)
+test_pool_private (Fixture       *fixture,
+                   gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_mode (threaded, PMT_THREADED_MODE_POOL);
-  g_object_set (threaded, "pool-max-workers", 2, NULL);
-  g_assert_null (pmt_threaded_dup_pool (threaded));
+  pmt_threaded_set_mode (fixture->threaded, PMT_THREADED_MODE_POOL);
+  g_object_set (fixture->threaded, "pool-max-workers", 2, NULL);
+  g_assert_null (pmt_threaded_dup_pool (fixture->threaded));
 
   for (guint i = 0; i < N_POOL_CALLS; i++)
-    g_ptr_array_add (tasks, call_ok (threaded, i));
-  probe_wait_started (&probe, 2);
+    g_ptr_array_add (tasks, call_ok (fixture->threaded, i));
+  probe_wait_started (probe, 2);
 
-  pool = pmt_threaded_dup_pool (threaded);
+  pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_nonnull (pool);
   g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 2);
   g_assert_true (wait_property (pool, "n-workers", 2));
   g_assert_true (wait_property (pool, "n-queued", 2));
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_true (probe.pools->pdata[0] == pool);
-  g_assert_true (probe.pools->pdata[1] == pool);
-  g_assert_true (probe.threads->pdata[0] != g_thread_self ());
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_true (probe->pools->pdata[0] == pool);
+  g_assert_true (probe->pools->pdata[1] == pool);
+  g_assert_true (probe->threads->pdata[0] != g_thread_self ());
+  g_mutex_unlock (&probe->mutex);
 
-  probe_open (&probe);
+  probe_open (probe);
   for (guint i = 0; i < tasks->len; i++)
     pmt_test_assert_task_succeeded (tasks->pdata[i]);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.n_started, ==, N_POOL_CALLS);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->n_started, ==, N_POOL_CALLS);
   for (guint i = 0; i < N_POOL_CALLS; i++)
-    g_assert_true (probe.pools->pdata[i] == pool);
-  g_assert_cmpuint (probe.max_inside, ==, 2);
-  g_mutex_unlock (&probe.mutex);
+    g_assert_true (probe->pools->pdata[i] == pool);
+  g_assert_cmpuint (probe->max_inside, ==, 2);
+  g_mutex_unlock (&probe->mutex);
   g_assert_cmpuint (pmt_pool_get_n_workers (pool), <=, 2);
 
   /* The private pool ends with its Threaded. */
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_cmpint (pmt_pool_get_state (pool), >=, PMT_POOL_STATE_STOPPING);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPED);
-
-  probe_clear (&probe);
 }
 
 static void
-test_pool_private_remade (void)
+test_pool_private_remade (Fixture       *fixture,
+                          gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) first_pool = NULL;
   g_autoptr(PmtPool) second_pool = NULL;
   g_autoptr(PmtTask) first = NULL;
   g_autoptr(PmtTask) second = NULL;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, TRUE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 1, NULL);
+  g_object_set (fixture->threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 1, NULL);
 
-  first = call_ok (threaded, 0);
+  first = call_ok (fixture->threaded, 0);
   pmt_test_assert_task_succeeded (first);
-  first_pool = pmt_threaded_dup_pool (threaded);
+  first_pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_nonnull (first_pool);
 
   g_assert_true (pmt_pool_shutdown (first_pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_pool_get_state (first_pool), ==, PMT_POOL_STATE_STOPPED);
 
-  second = call_ok (threaded, 1);
+  second = call_ok (fixture->threaded, 1);
   pmt_test_assert_task_succeeded (second);
-  second_pool = pmt_threaded_dup_pool (threaded);
+  second_pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_nonnull (second_pool);
   g_assert_true (second_pool != first_pool);
   g_assert_cmpint (pmt_pool_get_state (second_pool), ==, PMT_POOL_STATE_ACTIVE);
   g_assert_cmpuint (pmt_pool_get_max_workers (second_pool), ==, 1);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_true (probe.pools->pdata[0] == first_pool);
-  g_assert_true (probe.pools->pdata[1] == second_pool);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_true (probe->pools->pdata[0] == first_pool);
+  g_assert_true (probe->pools->pdata[1] == second_pool);
+  g_mutex_unlock (&probe->mutex);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_true (pmt_pool_shutdown (second_pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
-
-  probe_clear (&probe);
 }
 
 static void
-test_pool_creation_properties (void)
+test_pool_creation_properties (Fixture       *fixture,
+                               gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   g_autoptr(PmtTask) task = NULL;
   guint min_workers = 0;
-  Probe probe;
 
-  probe_init (&probe, TRUE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded,
+  g_object_set (fixture->threaded,
                 "mode", PMT_THREADED_MODE_POOL,
                 "pool-max-workers", 3,
                 "pool-min-workers", 1,
                 "pool-idle-timeout", (gint64) (7 * G_USEC_PER_SEC),
                 NULL);
-  g_object_get (threaded, "pool-min-workers", &min_workers, NULL);
+  g_object_get (fixture->threaded, "pool-min-workers", &min_workers, NULL);
   g_assert_cmpuint (min_workers, ==, 1);
 
-  task = call_ok (threaded, 0);
+  task = call_ok (fixture->threaded, 0);
   pmt_test_assert_task_succeeded (task);
 
-  pool = pmt_threaded_dup_pool (threaded);
+  pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_nonnull (pool);
   g_assert_cmpuint (pmt_pool_get_max_workers (pool), ==, 3);
   g_assert_cmpuint (pmt_pool_get_min_workers (pool), ==, 1);
   g_assert_cmpint (pmt_pool_get_idle_timeout (pool), ==, 7 * G_USEC_PER_SEC);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
-  probe_clear (&probe);
 }
 
 #define SHARED_POOL_NAME "pmt-t-threaded-shared"
@@ -979,9 +991,9 @@ test_pool_name_shared (void)
 }
 
 static void
-test_pool_given (void)
+test_pool_given (Fixture       *fixture,
+                 gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   g_autoptr(PmtPool) threaded_pool = NULL;
   g_autoptr(PmtPool) pool_after = NULL;
@@ -989,52 +1001,49 @@ test_pool_given (void)
   g_autoptr(PmtTask) refused = NULL;
   g_autoptr(GError) error = NULL;
   Item items[2];
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, TRUE);
   for (guint i = 0; i < G_N_ELEMENTS (items); i++)
     {
-      items[i].probe = &probe;
+      items[i].probe = probe;
       items[i].index = i;
     }
 
   pool = pmt_pool_new (NULL, 2, &error);
   g_assert_no_error (error);
 
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded, "pool", pool, NULL);
-  g_assert_cmpint (pmt_threaded_get_mode (threaded), ==, PMT_THREADED_MODE_POOL);
-  threaded_pool = pmt_threaded_dup_pool (threaded);
+  g_object_set (fixture->threaded, "pool", pool, NULL);
+  g_assert_cmpint (pmt_threaded_get_mode (fixture->threaded), ==, PMT_THREADED_MODE_POOL);
+  threaded_pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_true (threaded_pool == pool);
 
-  accepted = pmt_threaded_call (threaded, &items[0], item_notify, &error);
+  accepted = pmt_threaded_call (fixture->threaded, &items[0], item_notify, &error);
   g_assert_no_error (error);
   g_assert_nonnull (accepted);
   pmt_test_assert_task_succeeded (accepted);
-  g_mutex_lock (&probe.mutex);
-  g_assert_true (probe.pools->pdata[0] == pool);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_true (probe->pools->pdata[0] == pool);
+  g_mutex_unlock (&probe->mutex);
 
   /* A stopped given pool is not replaced: the call is refused, and
    * its data freed. */
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
-  refused = pmt_threaded_call (threaded, &items[1], item_notify, &error);
+  refused = pmt_threaded_call (fixture->threaded, &items[1], item_notify, &error);
   g_assert_null (refused);
   g_assert_error (error, PMT_ERROR, PMT_ERROR_STOPPED);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.n_call_data_notifies, ==, 1);
-  g_assert_true (probe.freed_call_data->pdata[0] == &items[1]);
-  g_assert_cmpuint (probe.n_started, ==, 1);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->n_call_data_notifies, ==, 1);
+  g_assert_true (probe->freed_call_data->pdata[0] == &items[1]);
+  g_assert_cmpuint (probe->n_started, ==, 1);
+  g_mutex_unlock (&probe->mutex);
 
-  pool_after = pmt_threaded_dup_pool (threaded);
+  pool_after = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_true (pool_after == pool);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_clear_object (&accepted);
-  g_assert_cmpuint (probe_wait_counter (&probe, &probe.n_call_data_notifies, 2), ==, 2);
-  probe_clear (&probe);
+  g_assert_cmpuint (probe_wait_counter (probe, &probe->n_call_data_notifies, 2), ==, 2);
 }
 
 static void
@@ -1165,26 +1174,23 @@ callback_probe_wait (CallbackProbe *cb,
 }
 
 static void
-test_store_result_false (void)
+test_store_result_false (Fixture       *fixture,
+                         gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtTask) discarded = NULL;
   g_autoptr(PmtTask) kept = NULL;
   gboolean store_result = TRUE;
   CallbackProbe cb;
-  Probe probe;
 
-  probe_init (&probe, TRUE);
   callback_probe_init (&cb, TRUE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_callback (threaded, probe_callback, &cb, NULL);
-  g_assert_true (pmt_threaded_get_store_result (threaded));
+  pmt_threaded_set_callback (fixture->threaded, probe_callback, &cb, NULL);
+  g_assert_true (pmt_threaded_get_store_result (fixture->threaded));
 
-  pmt_threaded_set_store_result (threaded, FALSE);
-  g_object_get (threaded, "store-result", &store_result, NULL);
+  pmt_threaded_set_store_result (fixture->threaded, FALSE);
+  g_object_get (fixture->threaded, "store-result", &store_result, NULL);
   g_assert_false (store_result);
 
-  discarded = call_ok (threaded, 7);
+  discarded = call_ok (fixture->threaded, 7);
   g_assert_false (pmt_task_get_store_result (discarded));
   pmt_test_assert_task_succeeded (discarded);
   g_assert_null (pmt_task_get_result (discarded));
@@ -1197,8 +1203,8 @@ test_store_result_false (void)
   g_mutex_unlock (&cb.mutex);
 
   /* Kept again once store-result is back on. */
-  g_object_set (threaded, "store-result", TRUE, NULL);
-  kept = call_ok (threaded, 8);
+  g_object_set (fixture->threaded, "store-result", TRUE, NULL);
+  kept = call_ok (fixture->threaded, 8);
   g_assert_true (pmt_task_get_store_result (kept));
   pmt_test_assert_task_succeeded (kept);
   g_assert_cmpint (pmt_test_task_get_int (kept), ==, 1008);
@@ -1206,27 +1212,24 @@ test_store_result_false (void)
   assert_worker_thread_exits (pmt_task_get_worker (discarded));
   assert_worker_thread_exits (pmt_task_get_worker (kept));
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_clear_object (&discarded);
   g_clear_object (&kept);
   callback_probe_clear (&cb);
-  probe_clear (&probe);
 }
 
 static void
-test_callback_before_waiters (void)
+test_callback_before_waiters (Fixture       *fixture,
+                              gconstpointer  data)
 {
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtTask) task = NULL;
   CallbackProbe cb;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, TRUE);
   callback_probe_init (&cb, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_callback (threaded, probe_callback, &cb, callback_probe_notify);
+  pmt_threaded_set_callback (fixture->threaded, probe_callback, &cb, callback_probe_notify);
 
-  task = call_ok (threaded, 3);
+  task = call_ok (fixture->threaded, 3);
   callback_probe_wait (&cb, &cb.n_calls, 1);
 
   /* The callback runs, after the function, on the worker, while the task
@@ -1239,9 +1242,9 @@ test_callback_before_waiters (void)
   g_assert_cmpint (cb.result, ==, 1003);
   g_assert_true (cb.thread != g_thread_self ());
   g_mutex_unlock (&cb.mutex);
-  g_mutex_lock (&probe.mutex);
-  g_assert_true (probe.threads->pdata[0] == cb.thread);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_true (probe->threads->pdata[0] == cb.thread);
+  g_mutex_unlock (&probe->mutex);
 
   pmt_test_set_flag (&cb.mutex, &cb.cond, &cb.open);
 
@@ -1255,7 +1258,7 @@ test_callback_before_waiters (void)
   g_assert_cmpuint (cb.n_notifies, ==, 0);
   g_assert_cmpuint (cb.n_calls, ==, 1);
   g_mutex_unlock (&cb.mutex);
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   callback_probe_wait (&cb, &cb.n_notifies, 1);
 
   g_clear_object (&task);
@@ -1264,7 +1267,6 @@ test_callback_before_waiters (void)
   g_mutex_unlock (&cb.mutex);
 
   callback_probe_clear (&cb);
-  probe_clear (&probe);
 }
 
 typedef struct
@@ -1287,23 +1289,20 @@ completed_cb (PmtTask  *task,
 }
 
 static void
-test_main_context (void)
+test_main_context (Fixture       *fixture,
+                   gconstpointer  data)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtTask) task = NULL;
   g_autoptr(GMainContext) threaded_context = NULL;
   CompletedRecord record = { 0, NULL, FALSE, context };
-  Probe probe;
 
-  probe_init (&probe, TRUE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  pmt_threaded_set_main_context (threaded, context);
-  g_assert_true (pmt_threaded_get_main_context (threaded) == context);
-  g_object_get (threaded, "main-context", &threaded_context, NULL);
+  pmt_threaded_set_main_context (fixture->threaded, context);
+  g_assert_true (pmt_threaded_get_main_context (fixture->threaded) == context);
+  g_object_get (fixture->threaded, "main-context", &threaded_context, NULL);
   g_assert_true (threaded_context == context);
 
-  task = call_ok (threaded, 4);
+  task = call_ok (fixture->threaded, 4);
   g_assert_true (pmt_task_get_main_context (task) == context);
 
   /* Nobody iterates the context yet: the waiters wake, completed waits
@@ -1325,38 +1324,35 @@ test_main_context (void)
 
   assert_worker_thread_exits (pmt_task_get_worker (task));
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_clear_object (&task);
-  probe_clear (&probe);
 }
 
 #define N_LIMITED_CALLS 6
 #define LIMIT 2
 
 static void
-test_limiter_non_blocking (void)
+test_limiter_non_blocking (Fixture       *fixture,
+                           gconstpointer  data)
 {
   g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   gboolean blocking = TRUE;
   GThread *thread;
   Caller caller;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
-  pmt_threaded_set_limiter (threaded, limiter, FALSE);
-  g_assert_true (pmt_threaded_get_limiter (threaded) == limiter);
-  g_assert_false (pmt_threaded_get_limiter_blocking (threaded));
-  g_object_get (threaded, "limiter-blocking", &blocking, NULL);
+  g_object_set (fixture->threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
+  pmt_threaded_set_limiter (fixture->threaded, limiter, FALSE);
+  g_assert_true (pmt_threaded_get_limiter (fixture->threaded) == limiter);
+  g_assert_false (pmt_threaded_get_limiter_blocking (fixture->threaded));
+  g_object_get (fixture->threaded, "limiter-blocking", &blocking, NULL);
   g_assert_false (blocking);
 
   /* With the limiter full, no call blocks, and no task runs. */
   g_assert_true (pmt_limiter_try_acquire (limiter));
   g_assert_true (pmt_limiter_try_acquire (limiter));
-  thread = caller_start (&caller, threaded, N_LIMITED_CALLS);
+  thread = caller_start (&caller, fixture->threaded, N_LIMITED_CALLS);
   g_assert_cmpuint (caller_wait_returned (&caller, N_LIMITED_CALLS), ==, N_LIMITED_CALLS);
   g_thread_join (thread);
 
@@ -1364,60 +1360,57 @@ test_limiter_non_blocking (void)
     g_assert_true (pmt_task_get_limiter (caller.tasks->pdata[i]) == limiter);
 
   /* The tasks wait for the limiter in the pool's four workers. */
-  pool = pmt_threaded_dup_pool (threaded);
+  pool = pmt_threaded_dup_pool (fixture->threaded);
   g_assert_nonnull (pool);
   g_assert_true (wait_property (limiter, "n-waiting", 4));
   g_assert_true (wait_property (pool, "n-queued", N_LIMITED_CALLS - 4));
-  g_assert_cmpuint (probe_get_n_started (&probe), ==, 0);
+  g_assert_cmpuint (probe_get_n_started (probe), ==, 0);
 
   /* Let them in two by two: never more than the limit at once. */
   pmt_limiter_release (limiter);
   pmt_limiter_release (limiter);
   for (guint n = LIMIT; n <= N_LIMITED_CALLS; n += LIMIT)
     {
-      probe_wait_started (&probe, n);
-      g_mutex_lock (&probe.mutex);
-      g_assert_cmpuint (probe.n_inside, ==, LIMIT);
-      g_mutex_unlock (&probe.mutex);
-      probe_give_tokens (&probe, LIMIT);
+      probe_wait_started (probe, n);
+      g_mutex_lock (&probe->mutex);
+      g_assert_cmpuint (probe->n_inside, ==, LIMIT);
+      g_mutex_unlock (&probe->mutex);
+      probe_give_tokens (probe, LIMIT);
     }
 
   for (guint i = 0; i < N_LIMITED_CALLS; i++)
     pmt_test_assert_task_succeeded (caller.tasks->pdata[i]);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.n_started, ==, N_LIMITED_CALLS);
-  g_assert_cmpuint (probe.max_inside, ==, LIMIT);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->n_started, ==, N_LIMITED_CALLS);
+  g_assert_cmpuint (probe->max_inside, ==, LIMIT);
+  g_mutex_unlock (&probe->mutex);
   g_assert_true (wait_property (limiter, "available", LIMIT));
   g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
 
-  g_clear_object (&threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
   caller_clear (&caller);
-  probe_clear (&probe);
 }
 
 static void
-test_limiter_blocking (void)
+test_limiter_blocking (Fixture       *fixture,
+                       gconstpointer  data)
 {
   g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   GThread *thread;
   Caller caller;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
-  pmt_threaded_set_limiter (threaded, limiter, TRUE);
-  g_assert_true (pmt_threaded_get_limiter_blocking (threaded));
+  g_object_set (fixture->threaded, "mode", PMT_THREADED_MODE_POOL, "pool-max-workers", 4, NULL);
+  pmt_threaded_set_limiter (fixture->threaded, limiter, TRUE);
+  g_assert_true (pmt_threaded_get_limiter_blocking (fixture->threaded));
 
-  thread = caller_start (&caller, threaded, N_LIMITED_CALLS);
+  thread = caller_start (&caller, fixture->threaded, N_LIMITED_CALLS);
 
   /* Two calls went through; the third blocks in the caller's thread. */
-  probe_wait_started (&probe, 2);
+  probe_wait_started (probe, 2);
   g_assert_true (wait_property (limiter, "n-waiting", 1));
   g_assert_cmpuint (caller_get_n_returned (&caller), ==, 2);
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
@@ -1428,68 +1421,65 @@ test_limiter_blocking (void)
   g_mutex_unlock (&caller.mutex);
 
   /* Done tasks let the next calls through, two at a time. */
-  probe_give_tokens (&probe, LIMIT);
-  probe_wait_started (&probe, 4);
+  probe_give_tokens (probe, LIMIT);
+  probe_wait_started (probe, 4);
   g_assert_true (wait_property (limiter, "n-waiting", 1));
   g_assert_cmpuint (caller_get_n_returned (&caller), ==, 4);
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.n_inside, ==, LIMIT);
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->n_inside, ==, LIMIT);
+  g_mutex_unlock (&probe->mutex);
 
-  probe_give_tokens (&probe, LIMIT);
+  probe_give_tokens (probe, LIMIT);
   g_assert_cmpuint (caller_wait_returned (&caller, N_LIMITED_CALLS), ==, N_LIMITED_CALLS);
   g_thread_join (thread);
-  probe_wait_started (&probe, N_LIMITED_CALLS);
-  probe_give_tokens (&probe, LIMIT);
+  probe_wait_started (probe, N_LIMITED_CALLS);
+  probe_give_tokens (probe, LIMIT);
 
   for (guint i = 0; i < N_LIMITED_CALLS; i++)
     pmt_test_assert_task_succeeded (caller.tasks->pdata[i]);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.max_inside, ==, LIMIT);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->max_inside, ==, LIMIT);
   for (guint i = 0; i < N_LIMITED_CALLS; i++)
-    g_assert_cmpuint (GPOINTER_TO_UINT (probe.data->pdata[i]), <, N_LIMITED_CALLS);
-  g_mutex_unlock (&probe.mutex);
+    g_assert_cmpuint (GPOINTER_TO_UINT (probe->data->pdata[i]), <, N_LIMITED_CALLS);
+  g_mutex_unlock (&probe->mutex);
 
   /* Each task gave its hold back. */
   g_assert_true (wait_property (limiter, "available", LIMIT));
   g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
 
-  pool = pmt_threaded_dup_pool (threaded);
-  g_clear_object (&threaded);
+  pool = pmt_threaded_dup_pool (fixture->threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
   caller_clear (&caller);
-  probe_clear (&probe);
 }
 
 static void
-test_limiter_blocking_released (void)
+test_limiter_blocking_released (Fixture       *fixture,
+                                gconstpointer  data)
 {
   g_autoptr(PmtLimiter) limiter = pmt_limiter_new (LIMIT);
-  g_autoptr(PmtThreaded) threaded = NULL;
   g_autoptr(PmtPool) pool = NULL;
   g_autoptr(PmtTask) running = NULL;
   g_autoptr(PmtTask) cancelled = NULL;
   g_autoptr(PmtTask) failing = NULL;
-  Probe probe;
+  Probe *probe = &fixture->probe;
 
-  probe_init (&probe, FALSE);
-  probe.fail_index = 2;
-  threaded = pmt_threaded_new (probe_func, &probe, NULL);
-  g_object_set (threaded,
+  probe->fail_index = 2;
+  g_object_set (fixture->threaded,
                 "mode", PMT_THREADED_MODE_POOL,
                 "pool-max-workers", 1,
                 "limiter", limiter,
                 "limiter-blocking", TRUE,
                 NULL);
-  g_assert_true (pmt_threaded_get_limiter (threaded) == limiter);
-  g_assert_true (pmt_threaded_get_limiter_blocking (threaded));
+  g_assert_true (pmt_threaded_get_limiter (fixture->threaded) == limiter);
+  g_assert_true (pmt_threaded_get_limiter_blocking (fixture->threaded));
 
   /* One holds the only worker, the next waits in the pool's queue: both
    * hold the limiter. */
-  running = call_ok (threaded, 0);
-  probe_wait_started (&probe, 1);
-  cancelled = call_ok (threaded, 1);
+  running = call_ok (fixture->threaded, 0);
+  probe_wait_started (probe, 1);
+  cancelled = call_ok (fixture->threaded, 1);
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
 
   /* Cancelled before it runs, a task gives its hold back. */
@@ -1498,9 +1488,9 @@ test_limiter_blocking_released (void)
   g_assert_true (wait_property (limiter, "available", 1));
 
   /* A failing task gives its hold back too. */
-  failing = call_ok (threaded, 2);
+  failing = call_ok (fixture->threaded, 2);
   g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 0);
-  probe_open (&probe);
+  probe_open (probe);
   pmt_test_assert_task_succeeded (running);
   g_assert_true (pmt_task_wait (failing, SAFETY_TIMEOUT_USEC));
   g_assert_cmpint (pmt_task_get_state (failing), ==, PMT_TASK_STATE_FAILED);
@@ -1509,16 +1499,15 @@ test_limiter_blocking_released (void)
   g_assert_true (wait_property (limiter, "available", LIMIT));
   g_assert_cmpuint (pmt_limiter_get_n_waiting (limiter), ==, 0);
 
-  g_mutex_lock (&probe.mutex);
-  g_assert_cmpuint (probe.n_started, ==, 2);
-  g_assert_true (probe.data->pdata[0] == GUINT_TO_POINTER (0));
-  g_assert_true (probe.data->pdata[1] == GUINT_TO_POINTER (2));
-  g_mutex_unlock (&probe.mutex);
+  g_mutex_lock (&probe->mutex);
+  g_assert_cmpuint (probe->n_started, ==, 2);
+  g_assert_true (probe->data->pdata[0] == GUINT_TO_POINTER (0));
+  g_assert_true (probe->data->pdata[1] == GUINT_TO_POINTER (2));
+  g_mutex_unlock (&probe->mutex);
 
-  pool = pmt_threaded_dup_pool (threaded);
-  g_clear_object (&threaded);
+  pool = pmt_threaded_dup_pool (fixture->threaded);
+  g_clear_object (&fixture->threaded);
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
-  probe_clear (&probe);
 }
 
 static void
@@ -1582,25 +1571,40 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/pmt/threaded/thread/new-worker-per-call", test_thread_new_worker_per_call);
+  g_test_add ("/pmt/threaded/thread/new-worker-per-call", Fixture, NULL,
+              fixture_setup_shut, test_thread_new_worker_per_call, fixture_teardown);
   g_test_add_func ("/pmt/threaded/thread/data-notifies", test_thread_data_notifies);
-  g_test_add_func ("/pmt/threaded/daemon/same-thread-in-order", test_daemon_same_thread_in_order);
-  g_test_add_func ("/pmt/threaded/daemon/respawn-after-kill", test_daemon_respawn_after_kill);
-  g_test_add_func ("/pmt/threaded/daemon/respawn-after-stop", test_daemon_respawn_after_stop);
+  g_test_add ("/pmt/threaded/daemon/same-thread-in-order", Fixture, NULL,
+              fixture_setup_shut, test_daemon_same_thread_in_order, fixture_teardown);
+  g_test_add ("/pmt/threaded/daemon/respawn-after-kill", Fixture, NULL,
+              fixture_setup_shut, test_daemon_respawn_after_kill, fixture_teardown);
+  g_test_add ("/pmt/threaded/daemon/respawn-after-stop", Fixture, NULL,
+              fixture_setup_shut, test_daemon_respawn_after_stop, fixture_teardown);
   g_test_add_func ("/pmt/threaded/daemon/shared-worker", test_daemon_shared_worker);
-  g_test_add_func ("/pmt/threaded/daemon/worker-idle-timeout", test_daemon_worker_idle_timeout);
-  g_test_add_func ("/pmt/threaded/pool/private", test_pool_private);
-  g_test_add_func ("/pmt/threaded/pool/private-remade", test_pool_private_remade);
-  g_test_add_func ("/pmt/threaded/pool/creation-properties", test_pool_creation_properties);
+  g_test_add ("/pmt/threaded/daemon/worker-idle-timeout", Fixture, NULL,
+              fixture_setup_open, test_daemon_worker_idle_timeout, fixture_teardown);
+  g_test_add ("/pmt/threaded/pool/private", Fixture, NULL,
+              fixture_setup_shut, test_pool_private, fixture_teardown);
+  g_test_add ("/pmt/threaded/pool/private-remade", Fixture, NULL,
+              fixture_setup_open, test_pool_private_remade, fixture_teardown);
+  g_test_add ("/pmt/threaded/pool/creation-properties", Fixture, NULL,
+              fixture_setup_open, test_pool_creation_properties, fixture_teardown);
   g_test_add_func ("/pmt/threaded/pool/name-shared", test_pool_name_shared);
-  g_test_add_func ("/pmt/threaded/pool/given", test_pool_given);
+  g_test_add ("/pmt/threaded/pool/given", Fixture, NULL,
+              fixture_setup_open, test_pool_given, fixture_teardown);
   g_test_add_func ("/pmt/threaded/priority", test_priority);
-  g_test_add_func ("/pmt/threaded/store-result/false", test_store_result_false);
-  g_test_add_func ("/pmt/threaded/callback/before-waiters", test_callback_before_waiters);
-  g_test_add_func ("/pmt/threaded/main-context", test_main_context);
-  g_test_add_func ("/pmt/threaded/limiter/non-blocking", test_limiter_non_blocking);
-  g_test_add_func ("/pmt/threaded/limiter/blocking", test_limiter_blocking);
-  g_test_add_func ("/pmt/threaded/limiter/blocking-released", test_limiter_blocking_released);
+  g_test_add ("/pmt/threaded/store-result/false", Fixture, NULL,
+              fixture_setup_open, test_store_result_false, fixture_teardown);
+  g_test_add ("/pmt/threaded/callback/before-waiters", Fixture, NULL,
+              fixture_setup_open, test_callback_before_waiters, fixture_teardown);
+  g_test_add ("/pmt/threaded/main-context", Fixture, NULL,
+              fixture_setup_open, test_main_context, fixture_teardown);
+  g_test_add ("/pmt/threaded/limiter/non-blocking", Fixture, NULL,
+              fixture_setup_shut, test_limiter_non_blocking, fixture_teardown);
+  g_test_add ("/pmt/threaded/limiter/blocking", Fixture, NULL,
+              fixture_setup_shut, test_limiter_blocking, fixture_teardown);
+  g_test_add ("/pmt/threaded/limiter/blocking-released", Fixture, NULL,
+              fixture_setup_shut, test_limiter_blocking_released, fixture_teardown);
   g_test_add_func ("/pmt/threaded/programming-errors", test_programming_errors);
 
   g_test_add_func ("/pmt/threaded/bare/call-is-critical", test_bare_threaded);
