@@ -4,23 +4,40 @@
  */
 
 /* A benchmark, not a test: it prints figures for PmtPool next to the same
- * work done by a raw GThreadPool in the same run, checks them against the
- * targets of the pool's design, and exits 0 whatever they are.
+ * work done by GLib (a raw GThreadPool, GTask, a bare condition variable)
+ * in the same run, checks them against targets, and exits 0 whatever they
+ * are.  Its rows:
  *
- *   1. throughput: no-op work on 2 workers, ns per item, as jobs
- *      (pmt_pool_execute(), no task object) and as tasks (pmt_pool_submit());
- *      and, for reference, what making, running and releasing a task
- *      costs without any pool, in one thread and in two at once;
+ *   1. throughput: 1 000 000 no-op items on 2 workers, ns per item, as jobs
+ *      (pmt_pool_execute(), no task object) and as tasks (pmt_pool_submit()),
+ *      against GThreadPool; and, for reference, what making, running and
+ *      releasing a task costs without any pool, in one thread and in two;
  *   2. priority submits into a pool whose workers are all held busy, ns per
- *      push in a window at 10 000 queued, one at 100 000 and on average;
- *   3. heap growth per queued job and per queued task, task object included.
+ *      push in a window at 10 000 queued, one at 100 000 and on average, as
+ *      jobs, as tasks made by the call and as tasks made beforehand, against
+ *      GThreadPool with a sort function;
+ *   3. heap growth per queued job and per queued task, task object included;
+ *   4. 200 000 no-op tasks (pmt_pool_submit()) on 2 workers, then a wait for
+ *      all, against GThreadPool and GTask (g_task_run_in_thread());
+ *   5. submit→start latency on an idle pool, p50 and p99 of 2 000 samples,
+ *      of pmt_pool_submit(), pmt_pool_execute() and g_thread_pool_push(),
+ *      against a GMutex + GCond ping-pong between two threads;
+ *   6. with --callgrind only: instructions per item over all threads, for
+ *      jobs, tasks, GThreadPool and GTask, counted by valgrind's callgrind.
  *
- * PMT_BENCH_SCALE (a float, default 1.0) scales every count, for quick runs.
- * Build it in release mode: `meson setup build --buildtype=release`.
+ * Rows 1, 4 and 5 run their contenders in turn, in an order that rotates
+ * each round, and print the median and the range of 5 rounds.
+ *
+ * PMT_BENCH_SCALE (a float, default 1.0) scales every count of rows 1–5,
+ * for quick runs.  Build it in release mode: `meson setup build --buildtype=release`.
+ *
+ * `--path=NAME --count=N` runs one workload of row 6 and exits, printing
+ * nothing: it is what --callgrind runs under valgrind.
  */
 
 #include <pmt.h>
 
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +55,25 @@
 #define PRIORITY_RANGE  10000
 #define START_TIMEOUT   (30 * G_TIME_SPAN_SECOND)
 
+#define N_NOOP_ITEMS       1000000
+#define N_TASK_ITEMS       200000
+#define N_LATENCY_SAMPLES  2000
+#define MIN_LATENCY_SAMPLES 100
+#define N_LATENCY_WARMUP   20
+#define SETTLE_USEC        1000
+
 /* Targets from the pool's design (issue 3). */
 #define TARGET_THROUGHPUT_RATIO  1.0
 #define TARGET_PUSH_NS           100.0
 #define TARGET_FLATNESS          1.5
 #define TARGET_BYTES_PER_TASK    256.0
+
+/* Targets of rows 4–6: keep up with what GLib offers for the same work,
+ * and wake an idle worker about as fast as a bare condition variable
+ * wakes a waiting thread (a pool's wake is one such signal, plus its
+ * queue). */
+#define TARGET_LATENCY_RATIO     2.0
+#define TARGET_INSTRUCTION_RATIO 1.0
 
 /* Items of a GThreadPool are pointers, never NULL: the gate is 1, the
  * others carry their priority shifted above it. */
@@ -93,6 +124,41 @@ median (const double *values,
     return sorted[n_values / 2];
 
   return (sorted[n_values / 2 - 1] + sorted[n_values / 2]) / 2.0;
+}
+
+/* The @percent-th percentile of @sorted, by nearest rank: a value that
+ * was measured, not one interpolated between two. */
+static double
+percentile (const double *sorted,
+            guint         n_values,
+            guint         percent)
+{
+  guint rank = (n_values * percent + 99) / 100;
+
+  return sorted[MAX (rank, 1) - 1];
+}
+
+typedef struct
+{
+  double median;
+  double min;
+  double max;
+} Spread;
+
+/* How the rounds of one contender spread: the median hides it. */
+static Spread
+spread_of (const double *values,
+           guint         n_values)
+{
+  Spread spread = { median (values, n_values), values[0], values[0] };
+
+  for (guint i = 1; i < n_values; i++)
+    {
+      spread.min = MIN (spread.min, values[i]);
+      spread.max = MAX (spread.max, values[i]);
+    }
+
+  return spread;
 }
 
 /* "1 000 000" */
@@ -184,10 +250,10 @@ gtp_compare_priority (gconstpointer a,
 }
 
 static PmtPool *
-new_pmt_pool (void)
+new_pmt_pool (guint max_workers)
 {
   g_autoptr(GError) error = NULL;
-  PmtPool *pool = pmt_pool_new (NULL, N_WORKERS, &error);
+  PmtPool *pool = pmt_pool_new (NULL, max_workers, &error);
 
   if (pool == NULL)
     g_error ("pmt_pool_new: %s", error->message);
@@ -249,13 +315,13 @@ pmt_pool_destroy (PmtPool          *pool,
   g_object_unref (pool);
 }
 
-/* 1. Throughput ---------------------------------------------------------- */
+/* 1 and 4. Throughput: no-op items, then a wait for all --------------- */
 
 static double
 throughput_pmt (guint    n_tasks,
                 gboolean jobs)
 {
-  PmtPool *pool = new_pmt_pool ();
+  PmtPool *pool = new_pmt_pool (N_WORKERS);
   gint64 start, end;
 
   start = now_ns ();
@@ -304,6 +370,154 @@ throughput_gtp (guint n_tasks)
   end = now_ns ();
 
   return (double) (end - start) / n_tasks;
+}
+
+static void
+gtask_noop_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  /* Returning is part of a correct GTask (later GLib warns about one
+   * finalized without), as succeeding is of a PmtTask that just returns. */
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+gtask_count_done (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  guint *n_done = user_data;
+
+  (*n_done)++;
+}
+
+/* g_task_run_in_thread() hands each completion back as a callback on the
+ * caller's thread-default main context, so this iterates a private one
+ * until all came.  That is GTask used as it is meant for many items, and
+ * measured as the pools are: its threads run the tasks while the caller
+ * goes on submitting.  g_task_run_in_thread_sync() from 2 threads would
+ * instead have each thread wait for one task at a time: a round trip per
+ * item, a latency rather than a throughput.  GTask's threads are GLib's
+ * own pool of up to 10; it offers no way to use 2. */
+static double
+throughput_gtask (guint n_tasks)
+{
+  GMainContext *context = g_main_context_new ();
+  guint n_done = 0;
+  gint64 start, end;
+
+  g_main_context_push_thread_default (context);
+  start = now_ns ();
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      GTask *task = g_task_new (NULL, NULL, gtask_count_done, &n_done);
+
+      g_task_run_in_thread (task, gtask_noop_thread);
+      g_object_unref (task);
+    }
+  while (n_done < n_tasks)
+    g_main_context_iteration (context, TRUE);
+  end = now_ns ();
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  return (double) (end - start) / n_tasks;
+}
+
+static double
+throughput_jobs (guint n_jobs)
+{
+  return throughput_pmt (n_jobs, TRUE);
+}
+
+static double
+throughput_tasks (guint n_tasks)
+{
+  return throughput_pmt (n_tasks, FALSE);
+}
+
+/* The workloads that rows 1, 4 and 6 compare: each makes @count no-op
+ * items, runs them and waits for all, and returns ns per item. */
+typedef struct
+{
+  const char *name;             /* for --path */
+  const char *label;
+  guint       callgrind_count;  /* N for --callgrind: large enough to dwarf the noise */
+  double    (*run)              (guint count);
+} Workload;
+
+enum
+{
+  WORKLOAD_JOB,
+  WORKLOAD_TASK,
+  WORKLOAD_GTP,
+  WORKLOAD_GTASK,
+  N_WORKLOADS
+};
+
+static const Workload workloads[N_WORKLOADS] = {
+  { "job", "jobs, pmt_pool_execute()", 20000, throughput_jobs },
+  { "task", "tasks, pmt_pool_submit()", 5000, throughput_tasks },
+  { "gthreadpool", "GThreadPool, g_thread_pool_push()", 20000, throughput_gtp },
+  { "gtask", "GTask, g_task_run_in_thread()", 5000, throughput_gtask },
+};
+
+typedef void (*RoundFunc) (gpointer data,
+                           guint    contender,
+                           guint    round);
+
+/* Runs @n_contenders in turn, N_REPS rounds, in an order that rotates
+ * each round: all share the machine's noise, and none always runs first,
+ * or always just after the same other. */
+static void
+run_rotated (guint     n_contenders,
+             RoundFunc func,
+             gpointer  data)
+{
+  for (guint r = 0; r < N_REPS; r++)
+    for (guint k = 0; k < n_contenders; k++)
+      func (data, (r + k) % n_contenders, r);
+}
+
+/* Rounds of some workloads, all with the same count. */
+typedef struct
+{
+  guint        n_items;
+  guint        n_contenders;
+  const guint *contenders;      /* indices into workloads[] */
+  double       ns[N_WORKLOADS][N_REPS];
+} ThroughputRounds;
+
+static void
+throughput_round (gpointer data,
+                  guint    contender,
+                  guint    round)
+{
+  ThroughputRounds *rounds = data;
+  guint w = rounds->contenders[contender];
+
+  rounds->ns[w][round] = workloads[w].run (rounds->n_items);
+}
+
+static void
+bench_throughput (ThroughputRounds *rounds,
+                  guint             n_items,
+                  const guint      *contenders,
+                  guint             n_contenders)
+{
+  rounds->n_items = n_items;
+  rounds->contenders = contenders;
+  rounds->n_contenders = n_contenders;
+  run_rotated (n_contenders, throughput_round, rounds);
+}
+
+static double
+throughput_median (const ThroughputRounds *rounds,
+                   guint                   workload)
+{
+  return median (rounds->ns[workload], N_REPS);
 }
 
 /* What a task object costs by itself, without a pool: @n_threads threads
@@ -455,7 +669,7 @@ push_into_busy_pmt_pool (const PushPlan *plan,
   g_autoptr(GPtrArray) gates = NULL;
   PmtTestGate gate;
 
-  target.pool = new_pmt_pool ();
+  target.pool = new_pmt_pool (N_WORKERS);
   if (source != NO_TASKS)
     target.tasks = g_new0 (PmtTask *, plan->n_pushes);
   for (guint i = 0; source == TASKS_MADE_BEFORE && i < plan->n_pushes; i++)
@@ -524,6 +738,51 @@ push_times_median (PushTimes *runs,
   result->average = median (values, n_runs);
 }
 
+static void
+push_plan_init (PushPlan *plan,
+                guint     n_pushes)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20240603);
+
+  plan->n_pushes = n_pushes;
+  plan->window = MIN (scaled (1000), n_pushes);
+  plan->at_large = n_pushes;
+  plan->at_small = CLAMP (scaled (10000), plan->window, n_pushes);
+  plan->priorities = g_new (gint, n_pushes);
+  for (guint i = 0; i < n_pushes; i++)
+    plan->priorities[i] = g_rand_int_range (rand, -PRIORITY_RANGE, PRIORITY_RANGE);
+}
+
+typedef struct
+{
+  PushTimes execute;
+  PushTimes submit;
+  PushTimes existing;
+  PushTimes gtp_sorted;
+} PushFigures;
+
+/* The sorted GThreadPool is slow (linear per push): one run, in the
+ * middle of PmtPool's. */
+static void
+bench_pushes (const PushPlan *plan,
+              PushFigures    *figures)
+{
+  PushTimes execute_runs[N_REPS], submit_runs[N_REPS], existing_runs[N_REPS];
+
+  for (guint r = 0; r < N_REPS; r++)
+    {
+      if (r == N_REPS / 2)
+        push_gtp_sorted (plan, &figures->gtp_sorted);
+      push_into_busy_pmt_pool (plan, push_pmt_execute_one, NO_TASKS, &execute_runs[r]);
+      push_into_busy_pmt_pool (plan, push_pmt_submit_one, TASKS_MADE_BY_PUSH, &submit_runs[r]);
+      push_into_busy_pmt_pool (plan, push_pmt_existing_one, TASKS_MADE_BEFORE,
+                               &existing_runs[r]);
+    }
+  push_times_median (execute_runs, N_REPS, &figures->execute);
+  push_times_median (submit_runs, N_REPS, &figures->submit);
+  push_times_median (existing_runs, N_REPS, &figures->existing);
+}
+
 /* 3. Memory ------------------------------------------------------------- */
 
 /* Both pools are held busy before the first reading and neither frees
@@ -537,7 +796,7 @@ memory_per_queued (guint   n_tasks,
                    double *pmt_bytes,
                    double *gtp_bytes)
 {
-  PmtPool *pool = new_pmt_pool ();
+  PmtPool *pool = new_pmt_pool (N_WORKERS);
   PmtTestGate pmt_gate, gtp_gate;
   g_autoptr(GPtrArray) gates = NULL;
   GThreadPool *gtp;
@@ -585,6 +844,425 @@ memory_per_queued (guint   n_tasks,
   pmt_test_gate_clear (&gtp_gate);
 }
 
+/* 5. Submit→start latency ---------------------------------------------- */
+
+/* One contender's state, and the sample in flight: its work stamps
+ * started_ns when it begins. */
+typedef struct
+{
+  GMutex       mutex;
+  GCond        started_cond;    /* broadcast when started_ns is set */
+  GCond        settle_cond;     /* never signalled: for timed sleeps */
+  gint64       started_ns;      /* 0 until the sample's work began */
+  PmtPool     *pool;
+  GThreadPool *gtp;
+  PmtTask     *task;            /* the sample submitted, until it is done */
+  GThread     *pong;            /* the ping-pong's waiter */
+  GCond        ping_cond;
+  gboolean     ping;            /* the waiter's turn */
+  gboolean     quit;
+} LatencyRun;
+
+typedef struct
+{
+  const char *label;
+  void      (*open)   (LatencyRun *run);
+  void      (*start)  (LatencyRun *run);    /* starts one sample's work */
+  void      (*finish) (LatencyRun *run);    /* or NULL: waits for it to end */
+  void      (*close)  (LatencyRun *run);
+} LatencyPath;
+
+static void
+latency_mark_started (LatencyRun *run)
+{
+  gint64 started = now_ns ();
+
+  g_mutex_lock (&run->mutex);
+  run->started_ns = started;
+  g_cond_broadcast (&run->started_cond);
+  g_mutex_unlock (&run->mutex);
+}
+
+static gint64
+latency_wait_started (LatencyRun *run)
+{
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT;
+  gint64 started;
+
+  g_mutex_lock (&run->mutex);
+  while (run->started_ns == 0)
+    {
+      if (!g_cond_wait_until (&run->started_cond, &run->mutex, deadline))
+        g_error ("a latency sample did not start in %d s",
+                 (int) (START_TIMEOUT / G_TIME_SPAN_SECOND));
+    }
+  started = run->started_ns;
+  run->started_ns = 0;
+  g_mutex_unlock (&run->mutex);
+
+  return started;
+}
+
+/* Blocks SETTLE_USEC on a condition nobody signals: the worker has that
+ * long to go back to sleep, and no CPU of the two is kept spinning. */
+static void
+latency_settle (LatencyRun *run)
+{
+  gint64 deadline = g_get_monotonic_time () + SETTLE_USEC;
+
+  g_mutex_lock (&run->mutex);
+  while (g_cond_wait_until (&run->settle_cond, &run->mutex, deadline))
+    ;
+  g_mutex_unlock (&run->mutex);
+}
+
+static void
+latency_task_func (G_GNUC_UNUSED PmtTask *task,
+                   gpointer               user_data)
+{
+  latency_mark_started (user_data);
+}
+
+static void
+latency_job_func (gpointer user_data)
+{
+  latency_mark_started (user_data);
+}
+
+static void
+latency_gtp_func (G_GNUC_UNUSED gpointer data,
+                  gpointer               user_data)
+{
+  latency_mark_started (user_data);
+}
+
+/* One worker, like the ping-pong's one waiter: each sample wakes that
+ * thread from its sleep, in every contender. */
+static void
+latency_open_pmt (LatencyRun *run)
+{
+  run->pool = new_pmt_pool (1);
+}
+
+static void
+latency_submit (LatencyRun *run)
+{
+  g_autoptr(GError) error = NULL;
+
+  run->task = pmt_pool_submit (run->pool, latency_task_func, run, NULL, &error);
+  if (run->task == NULL)
+    g_error ("pmt_pool_submit: %s", error->message);
+}
+
+static void
+latency_execute (LatencyRun *run)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!pmt_pool_execute (run->pool, latency_job_func, run, NULL, &error))
+    g_error ("pmt_pool_execute: %s", error->message);
+}
+
+/* The worker is done with the sample once the pool counts it finished. */
+static void
+latency_finish_pmt (LatencyRun *run)
+{
+  if (!pmt_pool_wait_completion (run->pool, -1, FALSE))
+    g_error ("pmt_pool_wait_completion failed");
+  g_clear_object (&run->task);
+}
+
+static void
+latency_close_pmt (LatencyRun *run)
+{
+  pmt_pool_destroy (run->pool, PMT_SHUTDOWN_NONE);
+}
+
+static void
+latency_open_gtp (LatencyRun *run)
+{
+  g_autoptr(GError) error = NULL;
+
+  run->gtp = g_thread_pool_new (latency_gtp_func, run, 1, FALSE, &error);
+  if (run->gtp == NULL)
+    g_error ("g_thread_pool_new: %s", error->message);
+}
+
+static void
+latency_push_gtp (LatencyRun *run)
+{
+  g_thread_pool_push (run->gtp, GTP_NOOP_ITEM, NULL);
+}
+
+static void
+latency_close_gtp (LatencyRun *run)
+{
+  g_thread_pool_free (run->gtp, FALSE, TRUE);
+}
+
+/* The ping-pong's waiter: the least a thread woken for work can cost. */
+static gpointer
+pong_thread (gpointer data)
+{
+  LatencyRun *run = data;
+
+  g_mutex_lock (&run->mutex);
+  for (;;)
+    {
+      while (!run->ping && !run->quit)
+        g_cond_wait (&run->ping_cond, &run->mutex);
+      if (run->quit)
+        break;
+      run->ping = FALSE;
+      run->started_ns = now_ns ();
+      g_cond_broadcast (&run->started_cond);
+    }
+  g_mutex_unlock (&run->mutex);
+
+  return NULL;
+}
+
+static void
+latency_open_ping (LatencyRun *run)
+{
+  run->pong = g_thread_new ("bench-pong", pong_thread, run);
+}
+
+static void
+latency_ping (LatencyRun *run)
+{
+  g_mutex_lock (&run->mutex);
+  run->ping = TRUE;
+  g_cond_signal (&run->ping_cond);
+  g_mutex_unlock (&run->mutex);
+}
+
+static void
+latency_close_ping (LatencyRun *run)
+{
+  g_mutex_lock (&run->mutex);
+  run->quit = TRUE;
+  g_cond_signal (&run->ping_cond);
+  g_mutex_unlock (&run->mutex);
+  g_thread_join (run->pong);
+}
+
+enum
+{
+  LATENCY_SUBMIT,
+  LATENCY_EXECUTE,
+  LATENCY_GTP,
+  LATENCY_PING_PONG,
+  N_LATENCY_PATHS
+};
+
+static const LatencyPath latency_paths[N_LATENCY_PATHS] = {
+  { "pmt_pool_submit(), task", latency_open_pmt, latency_submit, latency_finish_pmt,
+    latency_close_pmt },
+  { "pmt_pool_execute(), job", latency_open_pmt, latency_execute, latency_finish_pmt,
+    latency_close_pmt },
+  { "g_thread_pool_push()", latency_open_gtp, latency_push_gtp, NULL, latency_close_gtp },
+  { "GMutex + GCond ping-pong", latency_open_ping, latency_ping, NULL, latency_close_ping },
+};
+
+/* µs from just before @path starts the work to the instant it began;
+ * returns once the worker is asleep again. */
+static double
+latency_sample (const LatencyPath *path,
+                LatencyRun        *run)
+{
+  gint64 start, started;
+
+  start = now_ns ();
+  path->start (run);
+  started = latency_wait_started (run);
+  if (path->finish != NULL)
+    path->finish (run);
+  latency_settle (run);
+
+  return (double) (started - start) / 1000.0;
+}
+
+/* The first samples of a round are not counted: they start the thread. */
+static void
+latency_round (const LatencyPath *path,
+               guint              n_samples,
+               double            *p50,
+               double            *p99)
+{
+  g_autofree double *samples = g_new (double, n_samples);
+  LatencyRun run = { 0, };
+
+  g_mutex_init (&run.mutex);
+  g_cond_init (&run.started_cond);
+  g_cond_init (&run.settle_cond);
+  g_cond_init (&run.ping_cond);
+  path->open (&run);
+  for (guint i = 0; i < N_LATENCY_WARMUP; i++)
+    latency_sample (path, &run);
+  for (guint i = 0; i < n_samples; i++)
+    samples[i] = latency_sample (path, &run);
+  path->close (&run);
+  g_mutex_clear (&run.mutex);
+  g_cond_clear (&run.started_cond);
+  g_cond_clear (&run.settle_cond);
+  g_cond_clear (&run.ping_cond);
+
+  qsort (samples, n_samples, sizeof (double), compare_doubles);
+  *p50 = percentile (samples, n_samples, 50);
+  *p99 = percentile (samples, n_samples, 99);
+}
+
+typedef struct
+{
+  guint  n_samples;
+  double p50[N_LATENCY_PATHS][N_REPS];  /* µs */
+  double p99[N_LATENCY_PATHS][N_REPS];
+} LatencyRounds;
+
+static void
+latency_round_func (gpointer data,
+                    guint    contender,
+                    guint    round)
+{
+  LatencyRounds *rounds = data;
+
+  latency_round (&latency_paths[contender], rounds->n_samples,
+                 &rounds->p50[contender][round], &rounds->p99[contender][round]);
+}
+
+static void
+bench_latency (LatencyRounds *rounds,
+               guint          n_samples)
+{
+  rounds->n_samples = n_samples;
+  run_rotated (N_LATENCY_PATHS, latency_round_func, rounds);
+}
+
+/* 6. Instructions per item ---------------------------------------------- */
+
+/* The total of a callgrind output file over all its threads: its
+ * "totals:" line, or the "summary:" line that says the same. */
+static gint64
+read_callgrind_total (const char  *file,
+                      GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (file, &contents, NULL, error))
+    return -1;
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "totals:"))
+        return g_ascii_strtoll (lines[i] + strlen ("totals:"), NULL, 10);
+      if (g_str_has_prefix (lines[i], "summary:"))
+        return g_ascii_strtoll (lines[i] + strlen ("summary:"), NULL, 10);
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "%s: no totals: or summary: line", file);
+  return -1;
+}
+
+static gboolean
+spawn_callgrind (const char      *valgrind,
+                 const char      *self,
+                 const Workload  *workload,
+                 guint            count,
+                 const char      *out_file,
+                 GError         **error)
+{
+  g_autofree char *out_arg = g_strdup_printf ("--callgrind-out-file=%s", out_file);
+  g_autofree char *path_arg = g_strdup_printf ("--path=%s", workload->name);
+  g_autofree char *count_arg = g_strdup_printf ("--count=%u", count);
+  const char *argv[] = {
+    valgrind, "--tool=callgrind", "--separate-threads=no", out_arg,
+    self, path_arg, count_arg, NULL
+  };
+  g_autofree char *err = NULL;
+  int status;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, error))
+    return FALSE;
+  if (g_spawn_check_wait_status (status, error))
+    return TRUE;
+
+  g_prefix_error (error, "%s: ", err);
+  return FALSE;
+}
+
+/* Instructions executed by all threads of `bench-pool --path=… --count=@count`,
+ * or -1 when that could not be counted. */
+static gint64
+callgrind_ir (const char     *valgrind,
+              const char     *self,
+              const Workload *workload,
+              guint           count)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out_file = NULL;
+  gint64 ir = -1;
+  int fd;
+
+  fd = g_file_open_tmp ("bench-pool-XXXXXX.callgrind", &out_file, &error);
+  if (fd < 0)
+    {
+      fprintf (stderr, "bench-pool: %s\n", error->message);
+      return -1;
+    }
+  g_close (fd, NULL);
+
+  if (spawn_callgrind (valgrind, self, workload, count, out_file, &error))
+    ir = read_callgrind_total (out_file, &error);
+  if (ir < 0)
+    fprintf (stderr, "bench-pool: callgrind, %s: %s\n", workload->name, error->message);
+  g_unlink (out_file);
+
+  return ir;
+}
+
+typedef struct
+{
+  gint64 ir_n;      /* with N items */
+  gint64 ir_2n;     /* with 2N */
+  double per_item;  /* (Ir(2N) - Ir(N)) / N: start-up and shutdown cancel */
+} Instructions;
+
+static gboolean
+count_instructions (const char     *valgrind,
+                    const char     *self,
+                    const Workload *workload,
+                    Instructions   *counted)
+{
+  guint n = workload->callgrind_count;
+
+  counted->ir_n = callgrind_ir (valgrind, self, workload, n);
+  counted->ir_2n = callgrind_ir (valgrind, self, workload, 2 * n);
+  if (counted->ir_n < 0 || counted->ir_2n < 0)
+    return FALSE;
+
+  counted->per_item = (double) (counted->ir_2n - counted->ir_n) / n;
+  return TRUE;
+}
+
+/* Where this very program is, to run it again under valgrind. */
+static char *
+self_executable (const char *argv0)
+{
+  char *path = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (path != NULL)
+    return path;
+  if (strchr (argv0, G_DIR_SEPARATOR) != NULL)
+    return g_strdup (argv0);
+
+  return g_find_program_in_path (argv0);
+}
+
 /* Report ---------------------------------------------------------------- */
 
 static void
@@ -599,8 +1277,8 @@ print_row (const char *label,
 
 /* Every run, in the order they ran: the median hides how they spread. */
 static void
-print_runs (const char *label,
-            double     *values)
+print_runs (const char   *label,
+            const double *values)
 {
   printf ("  %-28s", label);
   for (guint r = 0; r < N_REPS; r++)
@@ -656,187 +1334,474 @@ print_push_targets (const char      *what,
   print_target (flat_label, flat_fig, times->at_large / times->at_small <= TARGET_FLATNESS);
 }
 
-int
-main (int   argc,
-      char *argv[])
+static void
+print_range (const char   *label,
+             const double *values)
 {
-  const char *scale_env = g_getenv ("PMT_BENCH_SCALE");
-  guint n_throughput, n_pushes, n_memory;
-  double job_ns[N_REPS], pmt_ns[N_REPS], gtp_ns[N_REPS];
-  double job_tp, pmt_tp, gtp_tp, lifecycle_1, lifecycle_2;
-  PushTimes execute_runs[N_REPS], submit_runs[N_REPS], existing_runs[N_REPS];
-  PushTimes pmt_execute, pmt_submit, pmt_existing, gtp_sorted = { 0, };
-  PushPlan plan;
-  double job_bytes, pmt_bytes, gtp_bytes;
-  g_autoptr(GRand) rand = NULL;
-  g_autofree char *n_throughput_str = NULL;
-  g_autofree char *n_pushes_str = NULL;
-  g_autofree char *n_memory_str = NULL;
-  g_autofree char *at_small_str = NULL;
-  g_autofree char *at_large_str = NULL;
-  g_autofree char *window_str = NULL;
+  Spread spread = spread_of (values, N_REPS);
 
-  if (argc > 1)
-    {
-      gboolean help = argc == 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0);
+  printf ("  %-28s %7.1f – %.1f ns\n", label, spread.min, spread.max);
+}
 
-      fprintf (help ? stdout : stderr,
-               "Usage: %s\n"
-               "Compares PmtPool with GThreadPool and prints the figures.\n"
-               "PMT_BENCH_SCALE=FACTOR scales every count (default 1.0).\n",
-               argv[0]);
-      return help ? 0 : 1;
-    }
+/* Median and range of the rounds, and @ratio unless it is 0. */
+static void
+print_spread_row (const char   *label,
+                  const double *values,
+                  int           precision,
+                  const char   *unit,
+                  double        ratio)
+{
+  Spread spread = spread_of (values, N_REPS);
+  g_autofree char *range = g_strdup_printf ("%.*f – %.*f",
+                                            precision, spread.min, precision, spread.max);
 
-  if (scale_env != NULL && *scale_env != '\0')
-    {
-      char *end = NULL;
+  printf ("  %-34s %9.*f %-2s %21s %-2s", label, precision, spread.median, unit, range, unit);
+  if (ratio != 0.0)
+    printf (" %9.2fx", ratio);
+  printf ("\n");
+}
 
-      scale = g_ascii_strtod (scale_env, &end);
-      if (end == scale_env || *end != '\0' || !(scale > 0.0))
-        {
-          fprintf (stderr, "%s: PMT_BENCH_SCALE must be a positive number, not \"%s\"\n",
-                   argv[0], scale_env);
-          return 1;
-        }
-    }
+static void
+print_spread_header (const char *ratio_label)
+{
+  printf ("  %-34s %12s %24s %10s\n", "", "median", "min – max", ratio_label);
+}
 
-  n_throughput = scaled (1000000);
-  n_pushes = scaled (100000);
-  n_memory = scaled (100000);
-
-  plan.n_pushes = n_pushes;
-  plan.window = MIN (scaled (1000), n_pushes);
-  plan.at_large = n_pushes;
-  plan.at_small = CLAMP (scaled (10000), plan.window, n_pushes);
-  plan.priorities = g_new (gint, n_pushes);
-  rand = g_rand_new_with_seed (20240603);
-  for (guint i = 0; i < n_pushes; i++)
-    plan.priorities[i] = g_rand_int_range (rand, -PRIORITY_RANGE, PRIORITY_RANGE);
-
-  n_throughput_str = format_count (n_throughput);
-  n_pushes_str = format_count (n_pushes);
-  n_memory_str = format_count (n_memory);
-  at_small_str = format_count (plan.at_small);
-  at_large_str = format_count (plan.at_large);
-  window_str = format_count (plan.window);
-
-  printf ("PmtPool vs GThreadPool — scale %.3g, %u CPUs, GLib %u.%u.%u%s\n\n",
-          scale, g_get_num_processors (),
-          glib_major_version, glib_minor_version, glib_micro_version,
+static const char *
+build_note (void)
+{
 #ifdef __OPTIMIZE__
-          ""
+  return "";
 #else
-          ", NOT OPTIMIZED: use --buildtype=release"
+  return ", NOT OPTIMIZED: use --buildtype=release";
 #endif
-          );
-  fflush (stdout);
+}
 
-  /* Memory first: see memory_per_queued(). */
-  memory_per_queued (n_memory, &job_bytes, &pmt_bytes, &gtp_bytes);
+/* What the timed rows measured. */
+typedef struct
+{
+  guint            n_memory;
+  double           job_bytes;
+  double           pmt_bytes;
+  double           gtp_bytes;
+  ThroughputRounds noop;
+  double           lifecycle_1;
+  double           lifecycle_2;
+  PushPlan         plan;
+  PushFigures      pushes;
+  ThroughputRounds tasks;
+  LatencyRounds    latency;
+} Figures;
 
-  /* Interleaved, in a rotating order, so that all share the machine's
-   * noise. */
-  for (guint r = 0; r < N_REPS; r++)
-    for (guint k = 0; k < 3; k++)
-      switch ((r + k) % 3)
-        {
-        case 0:
-          job_ns[r] = throughput_pmt (n_throughput, TRUE);
-          break;
-        case 1:
-          pmt_ns[r] = throughput_pmt (n_throughput, FALSE);
-          break;
-        default:
-          gtp_ns[r] = throughput_gtp (n_throughput);
-          break;
-        }
-  job_tp = median (job_ns, N_REPS);
-  pmt_tp = median (pmt_ns, N_REPS);
-  gtp_tp = median (gtp_ns, N_REPS);
-  lifecycle_1 = task_lifecycle (n_throughput, 1);
-  lifecycle_2 = task_lifecycle (n_throughput, N_WORKERS);
-
-  /* The sorted GThreadPool is slow (linear per push): one run, in the
-   * middle of PmtPool's. */
-  for (guint r = 0; r < N_REPS; r++)
-    {
-      if (r == N_REPS / 2)
-        push_gtp_sorted (&plan, &gtp_sorted);
-      push_into_busy_pmt_pool (&plan, push_pmt_execute_one, NO_TASKS, &execute_runs[r]);
-      push_into_busy_pmt_pool (&plan, push_pmt_submit_one, TASKS_MADE_BY_PUSH, &submit_runs[r]);
-      push_into_busy_pmt_pool (&plan, push_pmt_existing_one, TASKS_MADE_BEFORE,
-                               &existing_runs[r]);
-    }
-  push_times_median (execute_runs, N_REPS, &pmt_execute);
-  push_times_median (submit_runs, N_REPS, &pmt_submit);
-  push_times_median (existing_runs, N_REPS, &pmt_existing);
+static void
+print_noop (const Figures *f)
+{
+  g_autofree char *n_str = format_count (f->noop.n_items);
+  double job_tp = throughput_median (&f->noop, WORKLOAD_JOB);
+  double pmt_tp = throughput_median (&f->noop, WORKLOAD_TASK);
+  double gtp_tp = throughput_median (&f->noop, WORKLOAD_GTP);
 
   printf ("1. No-op work: %s items on %u workers, median of %u runs\n",
-          n_throughput_str, N_WORKERS, N_REPS);
+          n_str, N_WORKERS, N_REPS);
   printf ("  %-28s %15s %15s %10s\n", "", "PmtPool", "GThreadPool", "GTP/Pmt");
   print_row ("per job (execute)", job_tp, gtp_tp, "ns");
   print_row ("per task (submit)", pmt_tp, gtp_tp, "ns");
-  print_runs ("runs, jobs", job_ns);
-  print_runs ("runs, tasks", pmt_ns);
-  print_runs ("runs, GThreadPool", gtp_ns);
+  print_range ("min – max, jobs", f->noop.ns[WORKLOAD_JOB]);
+  print_range ("min – max, tasks", f->noop.ns[WORKLOAD_TASK]);
+  print_range ("min – max, GThreadPool", f->noop.ns[WORKLOAD_GTP]);
+  print_runs ("runs, jobs", f->noop.ns[WORKLOAD_JOB]);
+  print_runs ("runs, tasks", f->noop.ns[WORKLOAD_TASK]);
+  print_runs ("runs, GThreadPool", f->noop.ns[WORKLOAD_GTP]);
   printf ("  without a pool, pmt_task_new() + pmt_task_run() + g_object_unref():\n");
-  printf ("  %-28s %12.1f ns\n", "one thread", lifecycle_1);
-  printf ("  %-28s %12.1f ns\n", "two threads in parallel", lifecycle_2);
+  printf ("  %-28s %12.1f ns\n", "one thread", f->lifecycle_1);
+  printf ("  %-28s %12.1f ns\n", "two threads in parallel", f->lifecycle_2);
   printf ("\n");
+}
+
+static void
+print_push_rows (const char      *label,
+                 const PushPlan  *plan,
+                 const PushTimes *pmt,
+                 const PushTimes *gtp)
+{
+  g_autofree char *small_str = format_count (plan->at_small);
+  g_autofree char *large_str = format_count (plan->at_large);
+  g_autofree char *small_label = g_strdup_printf ("push at %s queued", small_str);
+  g_autofree char *large_label = g_strdup_printf ("push at %s queued", large_str);
+
+  printf ("  %s:\n", label);
+  if (gtp == NULL)
+    {
+      printf ("  %-28s %12.1f ns\n", small_label, pmt->at_small);
+      printf ("  %-28s %12.1f ns\n", large_label, pmt->at_large);
+      printf ("  %-28s %12.1f ns\n", "push, average", pmt->average);
+      return;
+    }
+  print_row (small_label, pmt->at_small, gtp->at_small, "ns");
+  print_row (large_label, pmt->at_large, gtp->at_large, "ns");
+  print_row ("push, average", pmt->average, gtp->average, "ns");
+}
+
+static void
+print_pushes (const Figures *f)
+{
+  const PushFigures *p = &f->pushes;
+  g_autofree char *n_str = format_count (f->plan.n_pushes);
+  g_autofree char *window_str = format_count (f->plan.window);
 
   printf ("2. Priority submits into a busy pool: %s random priorities\n"
           "   (ns per push, %s-push windows ending at the queue length shown;\n"
           "   PmtPool: median of %u runs, GThreadPool with a sort function: 1 run)\n",
-          n_pushes_str, window_str, N_REPS);
+          n_str, window_str, N_REPS);
   printf ("  %-28s %15s %15s %10s\n", "", "PmtPool", "GThreadPool", "GTP/Pmt");
-  {
-    g_autofree char *small_label = g_strdup_printf ("push at %s queued", at_small_str);
-    g_autofree char *large_label = g_strdup_printf ("push at %s queued", at_large_str);
-
-    printf ("  pmt_pool_execute_full(), jobs:\n");
-    print_row (small_label, pmt_execute.at_small, gtp_sorted.at_small, "ns");
-    print_row (large_label, pmt_execute.at_large, gtp_sorted.at_large, "ns");
-    print_row ("push, average", pmt_execute.average, gtp_sorted.average, "ns");
-    printf ("  pmt_pool_submit_full(), tasks made by the call:\n");
-    print_row (small_label, pmt_submit.at_small, gtp_sorted.at_small, "ns");
-    print_row (large_label, pmt_submit.at_large, gtp_sorted.at_large, "ns");
-    print_row ("push, average", pmt_submit.average, gtp_sorted.average, "ns");
-    printf ("  pmt_pool_push() of tasks made beforehand:\n");
-    printf ("  %-28s %12.1f ns\n", small_label, pmt_existing.at_small);
-    printf ("  %-28s %12.1f ns\n", large_label, pmt_existing.at_large);
-    printf ("  %-28s %12.1f ns\n", "push, average", pmt_existing.average);
-  }
+  print_push_rows ("pmt_pool_execute_full(), jobs", &f->plan, &p->execute, &p->gtp_sorted);
+  print_push_rows ("pmt_pool_submit_full(), tasks made by the call", &f->plan, &p->submit,
+                   &p->gtp_sorted);
+  print_push_rows ("pmt_pool_push() of tasks made beforehand", &f->plan, &p->existing, NULL);
   printf ("\n");
+}
+
+static void
+print_memory (const Figures *f)
+{
+  g_autofree char *n_str = format_count (f->n_memory);
 
   printf ("3. Heap growth per queued item: %s queued, workers busy\n"
-          "   (glibc mallinfo2: uordblks + hblkhd)\n", n_memory_str);
-  if (pmt_bytes < 0)
+          "   (glibc mallinfo2: uordblks + hblkhd)\n", n_str);
+  if (f->pmt_bytes < 0)
     {
       printf ("  not measured: mallinfo2() needs glibc 2.33 or later\n");
     }
   else
     {
       printf ("  %-28s %15s %15s\n", "", "PmtPool", "GThreadPool");
-      printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued job", job_bytes, gtp_bytes);
-      printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued task", pmt_bytes, gtp_bytes);
+      printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued job", f->job_bytes, f->gtp_bytes);
+      printf ("  %-28s %12.1f  B %12.1f  B\n", "bytes per queued task", f->pmt_bytes, f->gtp_bytes);
     }
   printf ("\n");
+}
+
+static void
+print_tasks (const Figures *f)
+{
+  const ThroughputRounds *t = &f->tasks;
+  g_autofree char *n_str = format_count (t->n_items);
+  double pmt = throughput_median (t, WORKLOAD_TASK);
+
+  printf ("4. No-op tasks, then a wait for all: %s items, %u rounds, ns per item\n"
+          "   (PmtPool and GThreadPool on %u workers; GTask on GLib's own pool of up to 10\n"
+          "   threads, its callbacks dispatched on a main context the caller iterates)\n",
+          n_str, N_REPS, N_WORKERS);
+  print_spread_header ("base/Pmt");
+  print_spread_row (workloads[WORKLOAD_TASK].label, t->ns[WORKLOAD_TASK], 1, "ns", 0.0);
+  print_spread_row (workloads[WORKLOAD_GTP].label, t->ns[WORKLOAD_GTP], 1, "ns",
+                    throughput_median (t, WORKLOAD_GTP) / pmt);
+  print_spread_row (workloads[WORKLOAD_GTASK].label, t->ns[WORKLOAD_GTASK], 1, "ns",
+                    throughput_median (t, WORKLOAD_GTASK) / pmt);
+  printf ("\n");
+}
+
+static void
+print_latency_rows (const char   *label,
+                    const double  values[N_LATENCY_PATHS][N_REPS])
+{
+  double ping_pong = median (values[LATENCY_PING_PONG], N_REPS);
+
+  printf ("  %s:\n", label);
+  for (guint p = 0; p < N_LATENCY_PATHS; p++)
+    print_spread_row (latency_paths[p].label, values[p], 2, "µs",
+                      median (values[p], N_REPS) / ping_pong);
+}
+
+static void
+print_latency (const Figures *f)
+{
+  const LatencyRounds *l = &f->latency;
+  g_autofree char *n_str = format_count (l->n_samples);
+
+  printf ("5. Submit→start latency, idle pool of 1 worker: %s samples a round, %u rounds\n"
+          "   (µs from the call to the work's start; before each sample the previous one\n"
+          "   finished and the worker had %d µs to sleep again; %u samples unrecorded first)\n",
+          n_str, N_REPS, SETTLE_USEC, N_LATENCY_WARMUP);
+  print_spread_header ("÷ping-pong");
+  print_latency_rows ("p50", l->p50);
+  print_latency_rows ("p99", l->p99);
+  printf ("\n");
+}
+
+static void
+print_latency_target (const char *label,
+                      double      ratio)
+{
+  g_autofree char *figure = g_strdup_printf ("%.2fx", ratio);
+
+  print_target (label, figure, ratio <= TARGET_LATENCY_RATIO);
+}
+
+static void
+print_latency_targets (const LatencyRounds *l,
+                       guint                path,
+                       const char          *what)
+{
+  g_autofree char *p50_label = g_strdup_printf ("%s: submit to start p50 <= 2x ping-pong",
+                                                what);
+  g_autofree char *p99_label = g_strdup_printf ("%s: submit to start p99 <= 2x ping-pong",
+                                                what);
+
+  print_latency_target (p50_label, median (l->p50[path], N_REPS) /
+                                   median (l->p50[LATENCY_PING_PONG], N_REPS));
+  print_latency_target (p99_label, median (l->p99[path], N_REPS) /
+                                   median (l->p99[LATENCY_PING_PONG], N_REPS));
+}
+
+static void
+print_targets (const Figures *f)
+{
+  double gtp_noop = throughput_median (&f->noop, WORKLOAD_GTP);
+  double task = throughput_median (&f->tasks, WORKLOAD_TASK);
 
   printf ("Targets\n");
-  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, jobs", gtp_tp / job_tp);
-  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, tasks", gtp_tp / pmt_tp);
-  print_push_targets ("jobs", &plan, &pmt_execute);
-  print_push_targets ("tasks", &plan, &pmt_submit);
-  if (pmt_bytes >= 0)
+  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, jobs",
+                      gtp_noop / throughput_median (&f->noop, WORKLOAD_JOB));
+  print_ratio_target ("no-op throughput >= 1.0x GThreadPool, tasks",
+                      gtp_noop / throughput_median (&f->noop, WORKLOAD_TASK));
+  print_push_targets ("jobs", &f->plan, &f->pushes.execute);
+  print_push_targets ("tasks", &f->plan, &f->pushes.submit);
+  if (f->pmt_bytes >= 0)
     {
-      print_bytes_target ("<= 256 bytes per queued job", job_bytes);
-      print_bytes_target ("<= 256 bytes per queued task, task included", pmt_bytes);
+      print_bytes_target ("<= 256 bytes per queued job", f->job_bytes);
+      print_bytes_target ("<= 256 bytes per queued task, task included", f->pmt_bytes);
     }
+  print_ratio_target ("tasks then wait >= 1.0x GThreadPool",
+                      throughput_median (&f->tasks, WORKLOAD_GTP) / task);
+  print_ratio_target ("tasks then wait >= 1.0x GTask",
+                      throughput_median (&f->tasks, WORKLOAD_GTASK) / task);
+  print_latency_targets (&f->latency, LATENCY_SUBMIT, "tasks");
+  print_latency_targets (&f->latency, LATENCY_EXECUTE, "jobs");
   if (scale != 1.0)
     printf ("  (scale %.3g: the queue lengths above are scaled too)\n", scale);
+}
 
-  g_free (plan.priorities);
+static const guint noop_contenders[] = { WORKLOAD_JOB, WORKLOAD_TASK, WORKLOAD_GTP };
+static const guint task_contenders[] = { WORKLOAD_TASK, WORKLOAD_GTP, WORKLOAD_GTASK };
 
-  return 0;
+static void
+run_timed (void)
+{
+  Figures f = { 0, };
+
+  printf ("PmtPool vs GThreadPool and GTask — scale %.3g, %u CPUs, GLib %u.%u.%u%s\n\n",
+          scale, g_get_num_processors (),
+          glib_major_version, glib_minor_version, glib_micro_version, build_note ());
+  fflush (stdout);
+
+  /* Memory first: see memory_per_queued(). */
+  f.n_memory = scaled (100000);
+  memory_per_queued (f.n_memory, &f.job_bytes, &f.pmt_bytes, &f.gtp_bytes);
+
+  bench_throughput (&f.noop, scaled (N_NOOP_ITEMS),
+                    noop_contenders, G_N_ELEMENTS (noop_contenders));
+  f.lifecycle_1 = task_lifecycle (f.noop.n_items, 1);
+  f.lifecycle_2 = task_lifecycle (f.noop.n_items, N_WORKERS);
+  push_plan_init (&f.plan, scaled (100000));
+  bench_pushes (&f.plan, &f.pushes);
+  print_noop (&f);
+  print_pushes (&f);
+  print_memory (&f);
+  fflush (stdout);
+
+  bench_throughput (&f.tasks, scaled (N_TASK_ITEMS),
+                    task_contenders, G_N_ELEMENTS (task_contenders));
+  print_tasks (&f);
+  fflush (stdout);
+
+  bench_latency (&f.latency, MAX (scaled (N_LATENCY_SAMPLES), MIN_LATENCY_SAMPLES));
+  print_latency (&f);
+  print_targets (&f);
+
+  g_free (f.plan.priorities);
+}
+
+/* Each job and task is compared with what GLib has for the same. */
+typedef struct
+{
+  guint       workload;
+  guint       baseline;
+  const char *target;
+} Comparison;
+
+static const Comparison instruction_comparisons[] = {
+  { WORKLOAD_JOB, WORKLOAD_GTP, "jobs: instructions per item <= GThreadPool's" },
+  { WORKLOAD_TASK, WORKLOAD_GTASK, "tasks: instructions per item <= GTask's" },
+};
+
+static const Comparison *
+instruction_comparison (guint workload)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (instruction_comparisons); i++)
+    if (instruction_comparisons[i].workload == workload)
+      return &instruction_comparisons[i];
+
+  return NULL;
+}
+
+static void
+print_instructions (const Instructions *counted,
+                    const gboolean     *ok)
+{
+  printf ("6. Instructions per item, all threads: (Ir(2N) - Ir(N)) / N, so that start-up\n"
+          "   and shutdown cancel (valgrind --tool=callgrind --separate-threads=no)\n");
+  printf ("  %-34s %7s %14s %14s %9s %10s\n", "", "N", "Ir(N)", "Ir(2N)", "per item", "base/this");
+  for (guint w = 0; w < N_WORKLOADS; w++)
+    {
+      g_autofree char *n_str = format_count (workloads[w].callgrind_count);
+      const Comparison *comparison = instruction_comparison (w);
+
+      if (!ok[w])
+        {
+          printf ("  %-34s %7s   not counted (see above)\n", workloads[w].label, n_str);
+          continue;
+        }
+      printf ("  %-34s %7s %14" G_GINT64_FORMAT " %14" G_GINT64_FORMAT " %9.1f",
+              workloads[w].label, n_str, counted[w].ir_n, counted[w].ir_2n,
+              counted[w].per_item);
+      if (comparison != NULL && ok[comparison->baseline])
+        printf (" %9.2fx", counted[comparison->baseline].per_item / counted[w].per_item);
+      printf ("\n");
+    }
+  printf ("  (base: GThreadPool for jobs, GTask for tasks)\n\n");
+}
+
+static void
+print_instruction_targets (const Instructions *counted,
+                           const gboolean     *ok)
+{
+  printf ("Targets\n");
+  for (guint i = 0; i < G_N_ELEMENTS (instruction_comparisons); i++)
+    {
+      const Comparison *comparison = &instruction_comparisons[i];
+      guint w = comparison->workload;
+      g_autofree char *figure = NULL;
+      double ratio;
+
+      if (!ok[w] || !ok[comparison->baseline])
+        continue;
+      ratio = counted[w].per_item / counted[comparison->baseline].per_item;
+      figure = g_strdup_printf ("%.2fx", ratio);
+      print_target (comparison->target, figure, ratio <= TARGET_INSTRUCTION_RATIO);
+    }
+}
+
+static void
+run_callgrind (const char *argv0)
+{
+  g_autofree char *valgrind = g_find_program_in_path ("valgrind");
+  g_autofree char *self = self_executable (argv0);
+  Instructions counted[N_WORKLOADS];
+  gboolean ok[N_WORKLOADS];
+
+  printf ("PmtPool vs GThreadPool and GTask, instructions — GLib %u.%u.%u%s\n\n",
+          glib_major_version, glib_minor_version, glib_micro_version, build_note ());
+  if (valgrind == NULL || self == NULL)
+    {
+      printf ("  %s: instruction counts skipped\n",
+              valgrind == NULL ? "valgrind not found in PATH" : "cannot find this program");
+      return;
+    }
+  fflush (stdout);
+
+  for (guint w = 0; w < N_WORKLOADS; w++)
+    ok[w] = count_instructions (valgrind, self, &workloads[w], &counted[w]);
+  print_instructions (counted, ok);
+  print_instruction_targets (counted, ok);
+}
+
+/* --path: one workload, no output, for run_callgrind() to count. */
+static int
+run_path (const char *name,
+          gint        count)
+{
+  for (guint w = 0; w < N_WORKLOADS; w++)
+    {
+      if (strcmp (workloads[w].name, name) != 0)
+        continue;
+      workloads[w].run (count > 0 ? (guint) count : workloads[w].callgrind_count);
+      return 0;
+    }
+
+  fprintf (stderr, "bench-pool: no path \"%s\": job, task, gthreadpool or gtask\n", name);
+  return 1;
+}
+
+static gboolean
+read_scale (const char *argv0)
+{
+  const char *scale_env = g_getenv ("PMT_BENCH_SCALE");
+  char *end = NULL;
+
+  if (scale_env == NULL || *scale_env == '\0')
+    return TRUE;
+
+  scale = g_ascii_strtod (scale_env, &end);
+  if (end == scale_env || *end != '\0' || !(scale > 0.0))
+    {
+      fprintf (stderr, "%s: PMT_BENCH_SCALE must be a positive number, not \"%s\"\n",
+               argv0, scale_env);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+#define USAGE_SUMMARY \
+  "Compares PmtPool with GThreadPool and GTask and prints the figures.\n" \
+  "PMT_BENCH_SCALE=FACTOR scales every count of the timed rows (default 1.0)."
+
+static gboolean opt_callgrind;
+static char *opt_path;
+static gint opt_count;
+
+static const GOptionEntry options[] = {
+  { "callgrind", 0, 0, G_OPTION_ARG_NONE, &opt_callgrind,
+    "Count instructions per item under valgrind instead of timing", NULL },
+  { "path", 0, 0, G_OPTION_ARG_STRING, &opt_path,
+    "Run one workload and exit, printing nothing: job, task, gthreadpool or gtask", "NAME" },
+  { "count", 0, 0, G_OPTION_ARG_INT, &opt_count,
+    "How many items --path runs", "N" },
+  G_OPTION_ENTRY_NULL
+};
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_option_context_set_summary (context, USAGE_SUMMARY);
+  g_option_context_add_main_entries (context, options, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "%s: %s\n", argv[0], error->message);
+      return 1;
+    }
+  if (argc > 1 || opt_count < 0)
+    {
+      fprintf (stderr, "%s: unexpected arguments, see --help\n", argv[0]);
+      return 1;
+    }
+
+  if (opt_path != NULL)
+    status = run_path (opt_path, opt_count);
+  else if (opt_callgrind)
+    run_callgrind (argv[0]);
+  else if (read_scale (argv[0]))
+    run_timed ();
+  else
+    status = 1;
+
+  g_free (opt_path);
+
+  return status;
 }
