@@ -247,3 +247,28 @@ pmt_completion_queue_get_n_pending (PmtCompletionQueue *self)
 
   return n_pending;
 }
+
+/**
+ * pmt_pool_as_completed:
+ * @tasks: (array length=n_tasks): tasks, from any pool or worker
+ * @n_tasks: the number of @tasks
+ *
+ * Makes a completion queue holding @tasks, to take them in the order
+ * they finish: the seed's `Pool.as_completed()`.
+ *
+ * Returns: (transfer full): a new #PmtCompletionQueue
+ */
+PmtCompletionQueue *
+pmt_pool_as_completed (PmtTask **tasks,
+                       guint     n_tasks)
+{
+  PmtCompletionQueue *queue;
+
+  g_return_val_if_fail (tasks != NULL || n_tasks == 0, NULL);
+
+  queue = pmt_completion_queue_new ();
+  for (guint i = 0; i < n_tasks; i++)
+    pmt_completion_queue_add (queue, tasks[i]);
+
+  return queue;
+}

@@ -43,4 +43,8 @@ PmtTask            *pmt_completion_queue_next          (PmtCompletionQueue *self
 PMT_AVAILABLE_IN_ALL
 guint               pmt_completion_queue_get_n_pending (PmtCompletionQueue *self);
 
+PMT_AVAILABLE_IN_ALL
+PmtCompletionQueue *pmt_pool_as_completed              (PmtTask           **tasks,
+                                                        guint               n_tasks) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

@@ -9,14 +9,10 @@
 #include "pmt-deadline-private.h"
 #include "pmt-enums.h"
 #include "pmt-error.h"
-#include "pmt-executor-private.h"
 #include "pmt-i18n-private.h"
-#include "pmt-main-context-private.h"
 #include "pmt-pool-private.h"
-#include "pmt-queue-private.h"
 #include "pmt-task-private.h"
 #include "pmt-thread-state-private.h"
-#include "pmt-worker-private.h"
 
 /**
  * SECTION:pmt-pool
@@ -54,129 +50,25 @@
  * deadlock.
  *
  * The monitoring properties (#PmtPool:n-queued and friends) emit
- * #GObject::notify after each change, without internal locks held: in
- * the thread that changed them, or, when the pool has a
- * #PmtPool:main-context, coalesced on that context (one emission per
- * property per main-loop iteration), which is what a GTK progress bar or
- * a GJS handler wants.  Read the property in the handler: GLib may fold
- * emissions from several threads together.
+ * #GObject::notify after each change, coalesced and without internal
+ * locks held: in a thread that changed them, or, when the pool has a
+ * #PmtPool:main-context, from an idle source on that context (one
+ * emission per property per main-loop iteration), which is what a GTK
+ * progress bar or a GJS handler wants.  Read the property in the
+ * handler: emissions from several threads are folded together.
+ * Monitoring costs nothing while nobody listens; a handler connected
+ * while the pool is busy is noticed within 256 changes, and always gets
+ * the values the pool settles on.  Connect before submitting work to see
+ * every change.
  *
  * Worker threads and unfinished tasks hold a reference on their pool: a
  * pool lives until it is shut down and released.  Every method may be
  * called from any thread.
  */
 
-/* A run of items of one pmt_pool_map() call, taken by a worker at once.
- * Tagged in the queue by its lowest pointer bit. */
-typedef struct
-{
-  guint n_tasks;
-  PmtTask *tasks[];
-} Chunk;
-
-#define IS_CHUNK(job)   ((GPOINTER_TO_SIZE (job) & 3) == 1)
-#define TO_CHUNK(job)   ((Chunk *)(GPOINTER_TO_SIZE (job) & ~(gsize)3))
-#define FROM_CHUNK(c)   (GSIZE_TO_POINTER (GPOINTER_TO_SIZE (c) | 1))
-
-/* A call queued by pmt_pool_execute(), with no task: the cheapest thing
- * a pool runs.  Tagged in the queue by its second pointer bit. */
-typedef struct
-{
-  PmtJobFunc func;
-  gpointer user_data;
-  GDestroyNotify notify;
-} Job;
-
-#define IS_JOB(job)     ((GPOINTER_TO_SIZE (job) & 3) == 2)
-#define TO_JOB(job)     ((Job *)(GPOINTER_TO_SIZE (job) & ~(gsize)3))
-#define FROM_JOB(j)     (GSIZE_TO_POINTER (GPOINTER_TO_SIZE (j) | 2))
-
-/* A worker takes the jobs that follow a job in the queue with it while
- * the queue holds several per worker (never more than its share, so no
- * worker sits on work another could run), and the tasks of a
- * pmt_pool_map() chunk together.  What it took and did not start is its
- * local work: it runs that before anything else, and so does a nested
- * wait in its thread, since no other thread can.
- *
- * The jobs a thread ended are counted at once when it runs out of local
- * work: the counters are shared by every thread, and touching them once
- * per job would cost more than the jobs.  A nested wait counts them first,
- * as it waits for the counters. */
-#define JOB_BATCH_MAX 16
-
-/* The pool's per-thread data (PmtThreadState.executor_data) of a thread
- * of its workers; on that thread's stack. */
-typedef struct
-{
-  PmtWorker *worker;
-  GQueue local;             /* tasks and tagged jobs, in order */
-  guint n_succeeded;        /* jobs ended, not counted yet */
-  guint n_cancelled;
-  guint n_jobs;             /* jobs running in this thread, nested */
-  guint n_parked;           /* own tasks parked by nested wait_completion() */
-} PoolThread;
-
-struct _PmtPool
-{
-  GObject parent_instance;
-  PmtExecutor executor;     /* what the task layer sees of us */
-
-  /* The queue's lock guards every field below but the name and the
-   * atomic counters; no task lock is held when it is taken (tasks are
-   * locked inside it). */
-  PmtQueue *queue;
-  GCond idle_cond;          /* shutdown() waits on it */
-  GPtrArray *workers;
-  GSList *helpers;          /* PmtSyncWaiter of own threads in nested waits */
-  GSList *completion_waiters;  /* PmtSyncWaiter of others in wait_completion() */
-  char *name;
-  GError *init_error;       /* the name was in use: see pmt_pool_constructed() */
-  GMainContext *main_context;
-
-  gint64 idle_timeout;
-  guint max_workers;
-  guint min_workers;
-  guint n_workers;          /* reserved, starting or running */
-  guint n_starting;
-  guint n_idle;
-  guint n_busy;
-  guint n_queued;           /* atomic */
-  guint n_parked;           /* atomic: tasks of threads in a nested wait_completion() */
-  guint n_blocking;
-  guint worker_serial;
-  guint64 n_submitted;
-
-  /* Atomic, so that finishing tasks need no lock. */
-  guint n_unfinished;
-  guint64 n_succeeded;
-  guint64 n_failed;
-  guint64 n_cancelled;
-  PmtPoolState state;
-  gboolean cancel_queued;
-
-  gint pending_notify;      /* property bits to emit on main_context */
-};
-
-enum {
-  PROP_0,
-  PROP_NAME,
-  PROP_STATE,
-  PROP_MAX_WORKERS,
-  PROP_MIN_WORKERS,
-  PROP_IDLE_TIMEOUT,
-  PROP_MAIN_CONTEXT,
-  PROP_N_WORKERS,
-  PROP_N_BUSY_WORKERS,
-  PROP_N_QUEUED,
-  PROP_N_UNFINISHED,
-  PROP_N_SUBMITTED,
-  PROP_N_SUCCEEDED,
-  PROP_N_FAILED,
-  PROP_N_CANCELLED,
-  N_PROPS
-};
-
-#define BIT(prop) (1u << (prop))
+/* The pool as an object, its submissions, its workers (how many, fed
+ * from the queue: the scaling) and its shutdown.  The other concerns have
+ * their own files: see pmt-pool-private.h. */
 
 static void pmt_pool_initable_iface_init (GInitableIface *iface);
 
@@ -184,118 +76,107 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (PmtPool, pmt_pool, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
                                                       pmt_pool_initable_iface_init))
 
-#define POOL_FROM_EXECUTOR(e) ((PmtPool *) ((char *) (e) - G_STRUCT_OFFSET (PmtPool, executor)))
-
-static GParamSpec *properties[N_PROPS];
-
-static void     count_finished (PmtPool *self,
-                                guint    n_succeeded,
-                                guint    n_failed,
-                                guint    n_cancelled,
-                                guint    n_queued);
-
 #define DEFAULT_IDLE_TIMEOUT (15 * G_USEC_PER_SEC)
 
-/* The registry: name → weak reference, so it never keeps a pool alive and
- * a lookup never revives one being finalized. */
+static GParamSpec *properties[PMT_POOL_N_PROPS];
+
+/* The counters, described once: they drive the pspecs, get_property()
+ * and the getters.  Atomic ones are read without the lock. */
 typedef struct
 {
-  GWeakRef ref;
-  PmtPool *owner;
-} RegistryEntry;
+  guint prop;
+  const char *name;
+  gsize offset;
+  gboolean wide;            /* guint64, not guint */
+  gboolean atomic;
+} Counter;
 
-G_LOCK_DEFINE_STATIC (registry);
-static GHashTable *registry;
-static guint last_pool_serial;
+#define COUNTER(prop, name, field, wide, atomic) \
+  { PMT_POOL_PROP_##prop, name, G_STRUCT_OFFSET (PmtPool, field), wide, atomic }
 
-static void
-registry_entry_free (gpointer data)
+/**
+ * PmtPool:n-workers:
+ *
+ * How many workers the pool has, starting ones included.
+ */
+/**
+ * PmtPool:n-busy-workers:
+ *
+ * How many workers run a task or a job.
+ */
+/**
+ * PmtPool:n-queued:
+ *
+ * How many accepted tasks and jobs wait to start (cancelled ones
+ * excluded).
+ */
+/**
+ * PmtPool:n-unfinished:
+ *
+ * How many accepted tasks and jobs have not reached a terminal state.
+ */
+/**
+ * PmtPool:n-submitted:
+ *
+ * How many tasks and jobs the pool accepted.
+ */
+/**
+ * PmtPool:n-succeeded:
+ *
+ * How many accepted tasks and jobs succeeded.
+ */
+/**
+ * PmtPool:n-failed:
+ *
+ * How many accepted tasks failed.
+ */
+/**
+ * PmtPool:n-cancelled:
+ *
+ * How many accepted tasks and jobs were cancelled.
+ */
+static const Counter counters[] = {
+  COUNTER (N_WORKERS, "n-workers", n_workers, FALSE, FALSE),
+  COUNTER (N_BUSY_WORKERS, "n-busy-workers", n_busy, FALSE, FALSE),
+  COUNTER (N_QUEUED, "n-queued", n_queued, FALSE, TRUE),
+  COUNTER (N_UNFINISHED, "n-unfinished", n_unfinished, FALSE, TRUE),
+  COUNTER (N_SUBMITTED, "n-submitted", n_submitted, TRUE, FALSE),
+  COUNTER (N_SUCCEEDED, "n-succeeded", n_succeeded, TRUE, TRUE),
+  COUNTER (N_FAILED, "n-failed", n_failed, TRUE, TRUE),
+  COUNTER (N_CANCELLED, "n-cancelled", n_cancelled, TRUE, TRUE),
+};
+
+#define FIRST_COUNTER PMT_POOL_PROP_N_WORKERS
+
+static guint64
+read_counter (PmtPool *self,
+              guint    prop)
 {
-  RegistryEntry *entry = data;
+  const Counter *counter = &counters[prop - FIRST_COUNTER];
+  gpointer field = G_STRUCT_MEMBER_P (self, counter->offset);
+  guint64 value;
 
-  g_weak_ref_clear (&entry->ref);
-  g_free (entry);
+  if (counter->atomic)
+    return counter->wide ? __atomic_load_n ((guint64 *) field, __ATOMIC_SEQ_CST)
+                         : __atomic_load_n ((guint *) field, __ATOMIC_SEQ_CST);
+
+  _pmt_pool_lock (self);
+  value = counter->wide ? *(guint64 *) field : *(guint *) field;
+  _pmt_pool_unlock (self);
+
+  return value;
 }
 
-static void start_workers (PmtPool *self,
-                           guint    n_workers);
+/* Threads */
 
-/* A pool leaves the registry when it stopped or is finalized, whichever
- * comes first: its name is free again for a new pool. */
-static void
-unregister_pool (PmtPool *self)
-{
-  G_LOCK (registry);
-  if (registry != NULL)
-    {
-      RegistryEntry *entry = g_hash_table_lookup (registry, self->name);
-
-      if (entry != NULL && entry->owner == self)
-        g_hash_table_remove (registry, self->name);
-    }
-  G_UNLOCK (registry);
-}
-
-/* Notifies, coalesced on the main context if there is one. */
-static gboolean
-emit_pending_notify (gpointer data)
-{
-  PmtPool *self = data;
-  guint mask = (guint)g_atomic_int_and (&self->pending_notify, 0);
-
-  g_object_freeze_notify (G_OBJECT (self));
-  for (guint prop = 1; prop < N_PROPS; prop++)
-    if (mask & BIT (prop))
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-  g_object_thaw_notify (G_OBJECT (self));
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-notify_props (PmtPool *self,
-              guint    mask)
-{
-  if (mask == 0)
-    return;
-
-  if (self->main_context != NULL)
-    {
-      if (g_atomic_int_or (&self->pending_notify, mask) == 0)
-        _pmt_main_context_add_idle (self->main_context, "[pmt] pool notify",
-                                    emit_pending_notify, g_object_ref (self), g_object_unref);
-      return;
-    }
-
-  /* Cheap without handlers: GObject tests a flag and returns. */
-  for (guint prop = 1; prop < N_PROPS; prop++)
-    if (mask & BIT (prop))
-      g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
-
-static void
-lock (PmtPool *self)
-{
-  _pmt_queue_lock (self->queue);
-}
-
-static void
-unlock (PmtPool *self)
-{
-  _pmt_queue_unlock (self->queue);
-}
-
-/* Wakes threads helping in nested waits, so they look at the queue and
- * their condition again. */
-static void
-fire_helpers_locked (PmtPool *self)
+void
+_pmt_pool_fire_helpers_locked (PmtPool *self)
 {
   _pmt_sync_waiters_fire (self->helpers);
 }
 
-/* This thread's pool data, if it is a thread of one of our workers. */
-static PoolThread *
-get_pool_thread (PmtPool *self)
+PmtPoolThread *
+_pmt_pool_get_thread (PmtPool *self)
 {
   PmtThreadState *state = _pmt_thread_state_get ();
 
@@ -308,155 +189,63 @@ get_pool_thread (PmtPool *self)
 static gboolean
 is_own_thread (PmtPool *self)
 {
-  return get_pool_thread (self) != NULL;
-}
-
-static gboolean
-job_notify_idle (gpointer data)
-{
-  Job *job = data;
-
-  job->notify (job->user_data);
-  g_free (job);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Lets go of a job's data: on the pool's main context when it has one,
- * like the closures of tasks. */
-static void
-release_job (PmtPool *self,
-             Job     *job)
-{
-  if (job->notify != NULL && self->main_context != NULL)
-    {
-      _pmt_main_context_add_idle (self->main_context, "[pmt] job notify",
-                                  job_notify_idle, job, NULL);
-      return;
-    }
-
-  if (job->notify != NULL)
-    job->notify (job->user_data);
-  g_free (job);
-}
-
-/* Ends a job taken off the queue (and counted out of n-queued then),
- * running it unless the queue was cancelled meanwhile.  Counts it in
- * @thread, for count_thread_jobs(), or at once when @thread is NULL
- * (a shutdown ending jobs it cancelled). */
-static void
-run_pool_job (PmtPool    *self,
-              Job        *job,
-              PoolThread *thread)
-{
-  gboolean cancelled = __atomic_load_n (&self->cancel_queued, __ATOMIC_SEQ_CST);
-
-  if (!cancelled)
-    {
-      /* Counted so that a wait_completion() inside does not wait for it. */
-      if (thread != NULL)
-        thread->n_jobs++;
-      job->func (job->user_data);
-      if (thread != NULL)
-        thread->n_jobs--;
-    }
-  release_job (self, job);
-
-  if (thread == NULL)
-    count_finished (self, !cancelled, 0, cancelled, 0);
-  else if (cancelled)
-    thread->n_cancelled++;
-  else
-    thread->n_succeeded++;
-}
-
-/* Hands the jobs @thread ended to the pool's counters. */
-static void
-count_thread_jobs (PmtPool    *self,
-                   PoolThread *thread)
-{
-  if (thread->n_succeeded + thread->n_cancelled == 0)
-    return;
-
-  count_finished (self, thread->n_succeeded, 0, thread->n_cancelled, 0);
-  thread->n_succeeded = thread->n_cancelled = 0;
+  return _pmt_pool_get_thread (self) != NULL;
 }
 
 /* Pops the head of the queue with the lock held: a job leaves n-queued
  * now, tasks when they are claimed. */
-static gpointer
-pop_locked (PmtPool *self,
-            guint   *mask)
+gpointer
+_pmt_pool_pop_locked (PmtPool *self,
+                      guint   *mask)
 {
-  gpointer job = _pmt_queue_try_pop_unlocked (self->queue);
+  gpointer item = _pmt_queue_try_pop_unlocked (self->queue);
 
-  if (job != NULL && IS_JOB (job))
+  if (item != NULL && PMT_POOL_IS_JOB (item))
     {
       __atomic_sub_fetch (&self->n_queued, 1, __ATOMIC_SEQ_CST);
-      *mask |= BIT (PROP_N_QUEUED);
+      *mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_QUEUED);
     }
 
-  return job;
-}
-
-/* Takes the head of the queue for @thread to run, with the lock held.
- * The tasks of a chunk after its first become the thread's local work. */
-static gpointer
-take_locked (PmtPool    *self,
-             PoolThread *thread,
-             guint      *mask)
-{
-  gpointer job = pop_locked (self, mask);
-  Chunk *chunk;
-
-  if (job == NULL || !IS_CHUNK (job))
-    return job;
-
-  chunk = TO_CHUNK (job);
-  job = chunk->tasks[0];
-  for (guint i = 1; i < chunk->n_tasks; i++)
-    g_queue_push_tail (&thread->local, chunk->tasks[i]);
-  g_free (chunk);
-
-  return job;
+  return item;
 }
 
 /* Only tasks cancelled in the queue can be left to free: jobs are
  * unfinished until taken. */
 static void
-free_job (gpointer job)
+free_queued (gpointer item)
 {
-  g_assert (!IS_JOB (job));
+  g_assert (!PMT_POOL_IS_JOB (item));
 
-  if (IS_CHUNK (job))
+  if (PMT_POOL_IS_CHUNK (item))
     {
-      Chunk *chunk = TO_CHUNK (job);
+      PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
 
-      for (guint i = 0; i < chunk->n_tasks; i++)
+      for (guint i = chunk->next; i < chunk->n_tasks; i++)
         g_clear_object (&chunk->tasks[i]);
       g_free (chunk);
     }
   else
-    g_object_unref (job);
+    g_object_unref (item);
 }
 
-/* STOPPING → STOPPED once no worker and no unfinished task is left. */
-static void
-check_stopped_locked (PmtPool *self,
-                      guint   *mask)
+void
+_pmt_pool_check_stopped_locked (PmtPool *self,
+                                guint   *mask)
 {
   if (self->state != PMT_POOL_STATE_STOPPING || self->n_workers > 0 ||
       __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) > 0)
     return;
 
   self->state = PMT_POOL_STATE_STOPPED;
-  *mask |= BIT (PROP_STATE);
+  *mask |= PMT_POOL_BIT (PMT_POOL_PROP_STATE);
   g_cond_broadcast (&self->idle_cond);
-  unregister_pool (self);
+  _pmt_pool_unregister (self);
 }
 
+/* Scaling */
+
 /* How many workers to start now, reserved in n_workers: enough for
- * min-workers, and one more while queued tasks outnumber idle workers. */
+ * min-workers, and one more while queued work outnumbers idle workers. */
 static guint
 reserve_workers_locked (PmtPool *self,
                         guint   *mask)
@@ -464,7 +253,7 @@ reserve_workers_locked (PmtPool *self,
   guint min_workers = self->min_workers;
   guint n = 0;
 
-  /* A stopping pool starts workers only for tasks still queued. */
+  /* A stopping pool starts workers only for work still queued. */
   if (self->state >= PMT_POOL_STATE_STOPPING)
     min_workers = 0;
 
@@ -479,7 +268,7 @@ reserve_workers_locked (PmtPool *self,
     }
 
   if (n > 0)
-    *mask |= BIT (PROP_N_WORKERS);
+    *mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_WORKERS);
 
   return n;
 }
@@ -491,8 +280,8 @@ worker_exit_locked (PmtPool   *self,
 {
   self->n_workers--;
   g_ptr_array_remove_fast (self->workers, worker);
-  *mask |= BIT (PROP_N_WORKERS);
-  check_stopped_locked (self, mask);
+  *mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_WORKERS);
+  _pmt_pool_check_stopped_locked (self, mask);
 }
 
 /* Makes @worker the runner of a queued @task.  Without the pool's lock:
@@ -514,21 +303,19 @@ claim (PmtPool   *self,
     return FALSE;
 
   __atomic_sub_fetch (&self->n_queued, 1, __ATOMIC_SEQ_CST);
-  notify_props (self, BIT (PROP_N_QUEUED));
+  _pmt_pool_notify (self, PMT_POOL_BIT (PMT_POOL_PROP_N_QUEUED));
 
   return TRUE;
 }
 
-/* Runs what @thread took: a task (a reference, which this drops) or a
- * tagged job. */
-static void
-run_item (PmtPool    *self,
-          PoolThread *thread,
-          gpointer    item)
+void
+_pmt_pool_run_item (PmtPool       *self,
+                    PmtPoolThread *thread,
+                    gpointer       item)
 {
-  if (IS_JOB (item))
+  if (PMT_POOL_IS_JOB (item))
     {
-      run_pool_job (self, TO_JOB (item), thread);
+      _pmt_pool_run_job (self, PMT_POOL_TO_JOB (item), thread);
       return;
     }
 
@@ -537,41 +324,14 @@ run_item (PmtPool    *self,
   g_object_unref (item);
 }
 
-/* With the lock held, after @thread took a job: takes the jobs that
- * follow it in the queue, up to a fair share, into its local work. */
-static void
-batch_jobs_locked (PmtPool    *self,
-                   PoolThread *thread,
-                   guint      *mask)
-{
-  guint share = _pmt_queue_length_unlocked (self->queue) / (2 * MAX (self->n_workers, 1));
-  guint n = 0;
-
-  while (n < MIN (share, JOB_BATCH_MAX - 1))
-    {
-      gpointer head = _pmt_queue_peek_unlocked (self->queue);
-
-      if (head == NULL || !IS_JOB (head))
-        break;
-      g_queue_push_tail (&thread->local, _pmt_queue_try_pop_unlocked (self->queue));
-      n++;
-    }
-
-  if (n > 0)
-    {
-      __atomic_sub_fetch (&self->n_queued, n, __ATOMIC_SEQ_CST);
-      *mask |= BIT (PROP_N_QUEUED);
-    }
-}
-
 /* Blocks until there is work for @thread and takes it; returns NULL when
  * the worker must exit instead (stopped, surplus, idle too long, or the
  * pool is stopping and has nothing left), having accounted for its
  * exit. */
 static gpointer
-next_item_locked (PmtPool    *self,
-                  PoolThread *thread,
-                  guint      *mask)
+next_item_locked (PmtPool       *self,
+                  PmtPoolThread *thread,
+                  guint         *mask)
 {
   gint64 deadline = PMT_DEADLINE_NEVER;
   gboolean counting = FALSE;
@@ -583,7 +343,7 @@ next_item_locked (PmtPool    *self,
 
       if (_pmt_worker_is_stopping (thread->worker) || self->n_workers > self->max_workers)
         break;
-      if ((item = take_locked (self, thread, mask)) != NULL)
+      if ((item = _pmt_pool_take_locked (self, thread, mask)) != NULL)
         return item;
       if (self->state >= PMT_POOL_STATE_STOPPING)
         break;
@@ -611,66 +371,110 @@ next_item_locked (PmtPool    *self,
   return NULL;
 }
 
-void
-_pmt_pool_worker_main (PmtPool   *self,
-                       PmtWorker *worker)
+/* The worker's side: PmtWorkSource, called in our workers' threads. */
+
+static void
+source_thread_started (gpointer        owner,
+                       PmtWorker      *worker,
+                       PmtThreadState *state)
 {
-  PoolThread thread = { worker, G_QUEUE_INIT, 0, 0, 0, 0 };
-  PmtThreadState *state = _pmt_thread_state_get ();
-  guint mask = 0;
+  PmtPool *self = owner;
+  PmtPoolThread *thread = g_new0 (PmtPoolThread, 1);
 
-  lock (self);
-  self->n_starting--;
-  unlock (self);
-
+  thread->worker = worker;
   state->executor = &self->executor;
-  state->executor_data = &thread;
+  state->executor_data = thread;
 
-  for (gboolean was_busy = FALSE;;)
-    {
-      guint n_start = 0;
-      gpointer item;
-
-      if ((item = g_queue_pop_head (&thread.local)) != NULL)
-        {
-          run_item (self, &thread, item);
-          continue;
-        }
-      count_thread_jobs (self, &thread);
-
-      /* Busy from one item to the next without a change to announce. */
-      lock (self);
-      item = next_item_locked (self, &thread, &mask);
-      if (item != NULL && IS_JOB (item))
-        batch_jobs_locked (self, &thread, &mask);
-      if ((item != NULL) != was_busy)
-        {
-          self->n_busy += item != NULL ? 1 : -1;
-          mask |= BIT (PROP_N_BUSY_WORKERS);
-        }
-      if (item == NULL)
-        n_start = reserve_workers_locked (self, &mask);
-      unlock (self);
-      notify_props (self, mask);
-      mask = 0;
-
-      if (item == NULL)
-        {
-          state->executor = NULL;
-          state->executor_data = NULL;
-          /* Replaces a worker stopped by hand while tasks wait. */
-          start_workers (self, n_start);
-          return;
-        }
-
-      run_item (self, &thread, item);
-      was_busy = TRUE;
-    }
+  _pmt_pool_lock (self);
+  self->n_starting--;
+  _pmt_pool_unlock (self);
 }
 
 static void
-start_workers (PmtPool *self,
-               guint    n_workers)
+thread_exit (PmtPool       *self,
+             PmtPoolThread *thread)
+{
+  PmtThreadState *state = _pmt_thread_state_get ();
+
+  g_assert (thread->local_length == 0);
+
+  state->executor = NULL;
+  state->executor_data = NULL;
+  g_free (thread->local);
+  g_free (thread);
+}
+
+static gpointer
+source_next_work (gpointer   owner,
+                  PmtWorker *worker)
+{
+  PmtPool *self = owner;
+  PmtPoolThread *thread = _pmt_pool_get_thread (self);
+  guint mask = 0, n_start = 0;
+  gpointer item;
+
+  if ((item = _pmt_pool_local_pop (thread)) != NULL)
+    return item;
+  _pmt_pool_count_thread_jobs (self, thread);
+
+  /* Busy from one item to the next without a change to announce. */
+  _pmt_pool_lock (self);
+  item = next_item_locked (self, thread, &mask);
+  if (item != NULL && PMT_POOL_IS_JOB (item))
+    _pmt_pool_batch_jobs_locked (self, thread, &mask);
+  if ((item != NULL) != thread->busy)
+    {
+      thread->busy = item != NULL;
+      self->n_busy += thread->busy ? 1 : -1;
+      mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_BUSY_WORKERS);
+    }
+  if (item == NULL)
+    n_start = reserve_workers_locked (self, &mask);
+  _pmt_pool_unlock (self);
+  _pmt_pool_notify (self, mask);
+
+  if (item == NULL)
+    {
+      thread_exit (self, thread);
+      /* Replaces a worker stopped by hand while work waits. */
+      _pmt_pool_start_workers (self, n_start);
+    }
+
+  return item;
+}
+
+static void
+source_run_work (gpointer   owner,
+                 PmtWorker *worker,
+                 gpointer   work)
+{
+  PmtPool *self = owner;
+
+  _pmt_pool_run_item (self, _pmt_pool_get_thread (self), work);
+}
+
+/* Wakes the idle workers, e.g. after one was asked to stop. */
+static void
+source_wake (gpointer owner)
+{
+  PmtPool *self = owner;
+
+  _pmt_pool_lock (self);
+  _pmt_queue_wake_all_unlocked (self->queue);
+  _pmt_pool_fire_helpers_locked (self);
+  _pmt_pool_unlock (self);
+}
+
+static const PmtWorkSource work_source = {
+  source_thread_started,
+  source_next_work,
+  source_run_work,
+  source_wake,
+};
+
+void
+_pmt_pool_start_workers (PmtPool *self,
+                         guint    n_workers)
 {
   for (guint i = 0; i < n_workers; i++)
     {
@@ -681,175 +485,25 @@ start_workers (PmtPool *self,
 
       name = g_strdup_printf ("%s-%u", self->name,
                               __atomic_add_fetch (&self->worker_serial, 1, __ATOMIC_RELAXED));
-      worker = _pmt_worker_new_for_pool (self, name);
+      worker = _pmt_worker_new_for_source (&work_source, G_OBJECT (self), name);
 
-      lock (self);
+      _pmt_pool_lock (self);
       g_ptr_array_add (self->workers, g_object_ref (worker));
-      unlock (self);
+      _pmt_pool_unlock (self);
 
       if (_pmt_worker_start (worker, &error))
         continue;
 
       g_warning ("Pool “%s” could not start a worker: %s", self->name, error->message);
-      lock (self);
+      _pmt_pool_lock (self);
       self->n_starting--;
       worker_exit_locked (self, worker, &mask);
-      unlock (self);
-      notify_props (self, mask);
+      _pmt_pool_unlock (self);
+      _pmt_pool_notify (self, mask);
     }
 }
 
-void
-_pmt_pool_wake_workers (PmtPool *self)
-{
-  lock (self);
-  _pmt_queue_wake_all_unlocked (self->queue);
-  fire_helpers_locked (self);
-  unlock (self);
-}
-
-/* Counts finished work, of which @n_queued was still counted as queued
- * (tasks cancelled in the queue).  Wakes whoever waits for the counters,
- * and drops the reference the unfinished work held. */
-static void
-count_finished (PmtPool *self,
-                guint    n_succeeded,
-                guint    n_failed,
-                guint    n_cancelled,
-                guint    n_queued)
-{
-  guint n = n_succeeded + n_failed + n_cancelled;
-  guint mask = BIT (PROP_N_UNFINISHED);
-  guint n_unfinished;
-
-  if (n_queued > 0)
-    {
-      __atomic_sub_fetch (&self->n_queued, n_queued, __ATOMIC_SEQ_CST);
-      mask |= BIT (PROP_N_QUEUED);
-    }
-  if (n_succeeded > 0)
-    {
-      __atomic_add_fetch (&self->n_succeeded, n_succeeded, __ATOMIC_SEQ_CST);
-      mask |= BIT (PROP_N_SUCCEEDED);
-    }
-  if (n_failed > 0)
-    {
-      __atomic_add_fetch (&self->n_failed, n_failed, __ATOMIC_SEQ_CST);
-      mask |= BIT (PROP_N_FAILED);
-    }
-  if (n_cancelled > 0)
-    {
-      __atomic_add_fetch (&self->n_cancelled, n_cancelled, __ATOMIC_SEQ_CST);
-      mask |= BIT (PROP_N_CANCELLED);
-    }
-  n_unfinished = __atomic_sub_fetch (&self->n_unfinished, n, __ATOMIC_SEQ_CST);
-
-  /* Whoever waits for the work to complete, or for the pool to stop,
-   * waits for n-unfinished to reach n-parked (usually 0).  Pairs with
-   * them raising n-parked before they test n-unfinished under the lock:
-   * either they see our decrement, or we see their n-parked. */
-  if (n_unfinished <= __atomic_load_n (&self->n_parked, __ATOMIC_SEQ_CST))
-    {
-      lock (self);
-      fire_helpers_locked (self);
-      _pmt_sync_waiters_fire (self->completion_waiters);
-      check_stopped_locked (self, &mask);
-      unlock (self);
-    }
-
-  notify_props (self, mask);
-
-  if (n_unfinished == 0)
-    g_object_unref (self);
-}
-
-static void
-pool_task_finished (PmtExecutor  *executor,
-                    PmtTaskState  state,
-                    gboolean      dequeued)
-{
-  PmtPool *self = POOL_FROM_EXECUTOR (executor);
-  /* Cancelled in the queue: it leaves n-queued only now. */
-  guint n_queued = dequeued ? 0 : 1;
-
-  switch (state)
-    {
-    case PMT_TASK_STATE_SUCCEEDED:
-      count_finished (self, 1, 0, 0, n_queued);
-      break;
-
-    case PMT_TASK_STATE_FAILED:
-      count_finished (self, 0, 1, 0, n_queued);
-      break;
-
-    case PMT_TASK_STATE_CANCELLED:
-    default:
-      count_finished (self, 0, 0, 1, n_queued);
-      break;
-    }
-}
-
-/* The one helping mechanism: every wait in one of our threads ends up
- * here (see _pmt_wait_until()).  Runs the thread's local work first,
- * which nobody else can run, then the queue, until @done holds or
- * @deadline passes.  @waiter is fired by pushes, by the pool's counters
- * reaching a waited-for value, and by whatever the caller registered it
- * on. */
-static gboolean
-pool_help_until (PmtExecutor     *executor,
-                 PmtSyncWaiter   *waiter,
-                 PmtWaitDoneFunc  done,
-                 gpointer         data,
-                 gint64           deadline)
-{
-  PmtPool *self = POOL_FROM_EXECUTOR (executor);
-  PoolThread *thread = get_pool_thread (self);
-  gboolean ret;
-
-  g_assert (thread != NULL);
-
-  lock (self);
-  self->helpers = g_slist_prepend (self->helpers, waiter);
-
-  for (;;)
-    {
-      guint mask = 0;
-      gpointer item;
-
-      if ((ret = done (data)))
-        break;
-
-      if ((item = g_queue_pop_head (&thread->local)) == NULL)
-        item = take_locked (self, thread, &mask);
-      unlock (self);
-      notify_props (self, mask);
-
-      if (item != NULL)
-        {
-          run_item (self, thread, item);
-          /* Whatever waits may wait for these counters. */
-          count_thread_jobs (self, thread);
-        }
-      else if (!_pmt_sync_waiter_wait (waiter, deadline))
-        {
-          lock (self);
-          ret = done (data);
-          break;
-        }
-
-      lock (self);
-    }
-
-  self->helpers = g_slist_remove (self->helpers, waiter);
-  unlock (self);
-
-  return ret;
-}
-
-static const PmtExecutorVTable pool_executor_vtable = {
-  pool_help_until,
-  pool_task_finished,
-};
+/* The object */
 
 static void
 pmt_pool_finalize (GObject *object)
@@ -857,14 +511,14 @@ pmt_pool_finalize (GObject *object)
   PmtPool *self = (PmtPool *)object;
   gpointer job;
 
-  unregister_pool (self);
+  _pmt_pool_unregister (self);
 
   /* Workers and unfinished tasks hold references: only tasks cancelled in
    * the queue can be left, already counted. */
   g_assert (self->n_workers == 0);
   g_assert (__atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) == 0);
   while ((job = _pmt_queue_try_pop (self->queue)) != NULL)
-    free_job (job);
+    free_queued (job);
 
   _pmt_queue_free (self->queue);
   g_cond_clear (&self->idle_cond);
@@ -884,62 +538,39 @@ pmt_pool_get_property (GObject    *object,
 {
   PmtPool *self = PMT_POOL (object);
 
+  if (prop_id >= FIRST_COUNTER && prop_id < PMT_POOL_N_PROPS)
+    {
+      if (counters[prop_id - FIRST_COUNTER].wide)
+        g_value_set_uint64 (value, read_counter (self, prop_id));
+      else
+        g_value_set_uint (value, read_counter (self, prop_id));
+      return;
+    }
+
   switch (prop_id)
     {
-    case PROP_NAME:
+    case PMT_POOL_PROP_NAME:
       g_value_set_string (value, self->name);
       break;
 
-    case PROP_STATE:
+    case PMT_POOL_PROP_STATE:
       g_value_set_enum (value, pmt_pool_get_state (self));
       break;
 
-    case PROP_MAX_WORKERS:
+    case PMT_POOL_PROP_MAX_WORKERS:
       g_value_set_uint (value, pmt_pool_get_max_workers (self));
       break;
 
-    case PROP_MIN_WORKERS:
+    case PMT_POOL_PROP_MIN_WORKERS:
       g_value_set_uint (value, pmt_pool_get_min_workers (self));
       break;
 
-    case PROP_IDLE_TIMEOUT:
+    case PMT_POOL_PROP_IDLE_TIMEOUT:
       g_value_set_int64 (value, pmt_pool_get_idle_timeout (self));
       break;
 
-    case PROP_MAIN_CONTEXT:
+    case PMT_POOL_PROP_MAIN_CONTEXT:
       g_value_set_boxed (value, pmt_pool_get_main_context (self));
-      break;
-
-    case PROP_N_WORKERS:
-      g_value_set_uint (value, pmt_pool_get_n_workers (self));
-      break;
-
-    case PROP_N_BUSY_WORKERS:
-      g_value_set_uint (value, pmt_pool_get_n_busy_workers (self));
-      break;
-
-    case PROP_N_QUEUED:
-      g_value_set_uint (value, pmt_pool_get_n_queued (self));
-      break;
-
-    case PROP_N_UNFINISHED:
-      g_value_set_uint (value, pmt_pool_get_n_unfinished (self));
-      break;
-
-    case PROP_N_SUBMITTED:
-      g_value_set_uint64 (value, pmt_pool_get_n_submitted (self));
-      break;
-
-    case PROP_N_SUCCEEDED:
-      g_value_set_uint64 (value, pmt_pool_get_n_succeeded (self));
-      break;
-
-    case PROP_N_FAILED:
-      g_value_set_uint64 (value, pmt_pool_get_n_failed (self));
-      break;
-
-    case PROP_N_CANCELLED:
-      g_value_set_uint64 (value, pmt_pool_get_n_cancelled (self));
       break;
 
     default:
@@ -957,23 +588,23 @@ pmt_pool_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_NAME:
+    case PMT_POOL_PROP_NAME:
       self->name = g_value_dup_string (value);
       break;
 
-    case PROP_MAX_WORKERS:
+    case PMT_POOL_PROP_MAX_WORKERS:
       pmt_pool_set_max_workers (self, g_value_get_uint (value));
       break;
 
-    case PROP_MIN_WORKERS:
+    case PMT_POOL_PROP_MIN_WORKERS:
       pmt_pool_set_min_workers (self, g_value_get_uint (value));
       break;
 
-    case PROP_IDLE_TIMEOUT:
+    case PMT_POOL_PROP_IDLE_TIMEOUT:
       pmt_pool_set_idle_timeout (self, g_value_get_int64 (value));
       break;
 
-    case PROP_MAIN_CONTEXT:
+    case PMT_POOL_PROP_MAIN_CONTEXT:
       pmt_pool_set_main_context (self, g_value_get_boxed (value));
       break;
 
@@ -981,9 +612,6 @@ pmt_pool_set_property (GObject      *object,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
-
-static gboolean register_pool (PmtPool  *self,
-                               GError  **error);
 
 /* Registering here, not in pmt_pool_new(), gives a pool made from
  * properties (as every binding makes it) the same guarantees: a name in
@@ -996,20 +624,7 @@ pmt_pool_constructed (GObject *object)
 
   G_OBJECT_CLASS (pmt_pool_parent_class)->constructed (object);
 
-  if (self->name != NULL)
-    {
-      register_pool (self, &self->init_error);
-      return;
-    }
-
-  /* Generated names may collide with names users chose: make another. */
-  do
-    {
-      g_free (self->name);
-      self->name = g_strdup_printf ("pmt-pool-%u",
-                                    __atomic_add_fetch (&last_pool_serial, 1, __ATOMIC_RELAXED));
-    }
-  while (!register_pool (self, NULL));
+  _pmt_pool_register (self, &self->init_error);
 }
 
 static gboolean
@@ -1032,18 +647,6 @@ pmt_pool_initable_iface_init (GInitableIface *iface)
   iface->init = pmt_pool_initable_init;
 }
 
-static GParamSpec *
-counter_pspec (const char *name,
-               gboolean    wide)
-{
-  if (wide)
-    return g_param_spec_uint64 (name, NULL, NULL, 0, G_MAXUINT64, 0,
-                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-
-  return g_param_spec_uint (name, NULL, NULL, 0, G_MAXUINT, 0,
-                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-}
-
 static void
 pmt_pool_class_init (PmtPoolClass *klass)
 {
@@ -1057,9 +660,10 @@ pmt_pool_class_init (PmtPoolClass *klass)
   /**
    * PmtPool:name:
    *
-   * The name of the pool in the registry, unique in the process.
+   * The name of the pool in the registry, unique in the process; one is
+   * made when none is given.
    */
-  properties[PROP_NAME] =
+  properties[PMT_POOL_PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
@@ -1069,7 +673,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
    *
    * Whether the pool has not run anything yet, runs, stops or stopped.
    */
-  properties[PROP_STATE] =
+  properties[PMT_POOL_PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL,
                        PMT_TYPE_POOL_STATE, PMT_POOL_STATE_INACTIVE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -1080,7 +684,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
    * The most workers the pool runs at once.  Changeable at any time:
    * surplus workers exit after their current task.
    */
-  properties[PROP_MAX_WORKERS] =
+  properties[PMT_POOL_PROP_MAX_WORKERS] =
     g_param_spec_uint ("max-workers", NULL, NULL,
                        1, G_MAXUINT, 1,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1091,7 +695,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
    * Workers started at once and kept even when idle (the seed's
    * `prepopulate`), up to #PmtPool:max-workers.
    */
-  properties[PROP_MIN_WORKERS] =
+  properties[PMT_POOL_PROP_MIN_WORKERS] =
     g_param_spec_uint ("min-workers", NULL, NULL,
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1102,7 +706,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
    * Microseconds after which an idle worker above #PmtPool:min-workers
    * exits, or -1 to keep them.
    */
-  properties[PROP_IDLE_TIMEOUT] =
+  properties[PMT_POOL_PROP_IDLE_TIMEOUT] =
     g_param_spec_int64 ("idle-timeout", NULL, NULL,
                         -1, G_MAXINT64, DEFAULT_IDLE_TIMEOUT,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1114,113 +718,33 @@ pmt_pool_class_init (PmtPoolClass *klass)
    * context the monitoring properties notify on, coalesced.  Settable
    * only before the pool runs anything.
    */
-  properties[PROP_MAIN_CONTEXT] =
+  properties[PMT_POOL_PROP_MAIN_CONTEXT] =
     g_param_spec_boxed ("main-context", NULL, NULL,
                         G_TYPE_MAIN_CONTEXT,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
-  /**
-   * PmtPool:n-workers:
-   *
-   * How many workers the pool has, starting ones included.
-   */
-  properties[PROP_N_WORKERS] = counter_pspec ("n-workers", FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
+    properties[counters[i].prop] =
+      counters[i].wide
+        ? g_param_spec_uint64 (counters[i].name, NULL, NULL, 0, G_MAXUINT64, 0,
+                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)
+        : g_param_spec_uint (counters[i].name, NULL, NULL, 0, G_MAXUINT, 0,
+                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
-  /**
-   * PmtPool:n-busy-workers:
-   *
-   * How many workers run a task.
-   */
-  properties[PROP_N_BUSY_WORKERS] = counter_pspec ("n-busy-workers", FALSE);
-
-  /**
-   * PmtPool:n-queued:
-   *
-   * How many accepted tasks wait to start (cancelled ones excluded).
-   */
-  properties[PROP_N_QUEUED] = counter_pspec ("n-queued", FALSE);
-
-  /**
-   * PmtPool:n-unfinished:
-   *
-   * How many accepted tasks have not reached a terminal state.
-   */
-  properties[PROP_N_UNFINISHED] = counter_pspec ("n-unfinished", FALSE);
-
-  /**
-   * PmtPool:n-submitted:
-   *
-   * How many tasks the pool accepted.
-   */
-  properties[PROP_N_SUBMITTED] = counter_pspec ("n-submitted", TRUE);
-
-  /**
-   * PmtPool:n-succeeded:
-   *
-   * How many accepted tasks succeeded.
-   */
-  properties[PROP_N_SUCCEEDED] = counter_pspec ("n-succeeded", TRUE);
-
-  /**
-   * PmtPool:n-failed:
-   *
-   * How many accepted tasks failed.
-   */
-  properties[PROP_N_FAILED] = counter_pspec ("n-failed", TRUE);
-
-  /**
-   * PmtPool:n-cancelled:
-   *
-   * How many accepted tasks were cancelled.
-   */
-  properties[PROP_N_CANCELLED] = counter_pspec ("n-cancelled", TRUE);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
+  g_object_class_install_properties (object_class, PMT_POOL_N_PROPS, properties);
+  _pmt_pool_class_init_notify (properties);
 }
 
 static void
 pmt_pool_init (PmtPool *self)
 {
-  self->executor.vtable = &pool_executor_vtable;
+  self->executor.vtable = &_pmt_pool_executor_vtable;
   self->queue = _pmt_queue_new ();
   g_cond_init (&self->idle_cond);
   self->workers = g_ptr_array_new_with_free_func (g_object_unref);
   self->max_workers = 1;
   self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   self->state = PMT_POOL_STATE_INACTIVE;
-}
-
-/* Takes the pool's name in the registry, unless a live pool has it. */
-static gboolean
-register_pool (PmtPool  *self,
-               GError  **error)
-{
-  RegistryEntry *entry;
-  PmtPool *other;
-
-  G_LOCK (registry);
-  if (registry == NULL)
-    registry = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, registry_entry_free);
-
-  entry = g_hash_table_lookup (registry, self->name);
-  other = entry != NULL ? g_weak_ref_get (&entry->ref) : NULL;
-  if (other == NULL)
-    {
-      entry = g_new0 (RegistryEntry, 1);
-      g_weak_ref_init (&entry->ref, self);
-      entry->owner = self;
-      g_hash_table_replace (registry, g_strdup (self->name), entry);
-    }
-  G_UNLOCK (registry);
-
-  if (other == NULL)
-    return TRUE;
-
-  g_object_unref (other);
-  g_set_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE,
-               _("A pool named “%s” exists already"), self->name);
-  return FALSE;
 }
 
 /**
@@ -1256,100 +780,11 @@ pmt_pool_new (const char  *name,
                          NULL);
 }
 
-/**
- * pmt_pool_lookup:
- * @name: a pool name
- *
- * Finds a pool by name: the seed's `get_pool_by_name`.
- *
- * Returns: (transfer full) (nullable): the pool, or %NULL
- */
-PmtPool *
-pmt_pool_lookup (const char *name)
-{
-  PmtPool *pool = NULL;
+/* Submitting */
 
-  g_return_val_if_fail (name != NULL, NULL);
-
-  G_LOCK (registry);
-  if (registry != NULL)
-    {
-      RegistryEntry *entry = g_hash_table_lookup (registry, name);
-
-      if (entry != NULL)
-        pool = g_weak_ref_get (&entry->ref);
-    }
-  G_UNLOCK (registry);
-
-  return pool;
-}
-
-static gint
-compare_pool_names (gconstpointer a,
-                    gconstpointer b)
-{
-  return g_strcmp0 (((PmtPool *)a)->name, ((PmtPool *)b)->name);
-}
-
-/**
- * pmt_pool_list_pools:
- *
- * Lists the registered pools (the seed's `get_pools`), by name.
- *
- * Returns: (transfer full) (element-type PmtPool): the pools; free with
- *   `g_list_free_full (pools, g_object_unref)`
- */
-GList *
-pmt_pool_list_pools (void)
-{
-  GHashTableIter iter;
-  RegistryEntry *entry;
-  GList *pools = NULL;
-
-  G_LOCK (registry);
-  if (registry != NULL)
-    {
-      g_hash_table_iter_init (&iter, registry);
-      while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&entry))
-        {
-          PmtPool *pool = g_weak_ref_get (&entry->ref);
-
-          if (pool != NULL)
-            pools = g_list_prepend (pools, pool);
-        }
-    }
-  G_UNLOCK (registry);
-
-  return g_list_sort (pools, compare_pool_names);
-}
-
-/**
- * pmt_pool_join_all:
- * @timeout_usec: how long to wait in all, in microseconds: negative
- *   waits forever, 0 only checks
- *
- * Joins every registered pool (the seed's `join_pools`): see
- * pmt_pool_join().
- *
- * Returns: %TRUE when every pool completed its work and stopped in time
- */
 gboolean
-pmt_pool_join_all (gint64 timeout_usec)
-{
-  gint64 deadline = _pmt_deadline_from_timeout (timeout_usec);
-  GList *pools = pmt_pool_list_pools ();
-  gboolean ok = TRUE;
-
-  for (GList *l = pools; l != NULL; l = l->next)
-    ok &= pmt_pool_join (l->data, _pmt_deadline_remaining (deadline));
-  g_list_free_full (pools, g_object_unref);
-
-  return ok;
-}
-
-static gboolean
-accepting_locked (PmtPool  *self,
-                  GError  **error)
+_pmt_pool_accepting_locked (PmtPool  *self,
+                            GError  **error)
 {
   if (self->init_error != NULL)
     {
@@ -1375,49 +810,32 @@ accepting_locked (PmtPool  *self,
   return TRUE;
 }
 
-/* Counts @n_tasks accepted tasks; the caller queued them. */
-static void
-count_accepted_locked (PmtPool *self,
-                       guint    n_tasks,
-                       guint   *mask)
+guint
+_pmt_pool_enqueue_locked (PmtPool  *self,
+                          gpointer  item,
+                          gint      priority,
+                          guint     n_tasks,
+                          guint    *mask)
 {
+  _pmt_queue_push_unlocked (self->queue, item, priority);
+
   self->n_submitted += n_tasks;
   __atomic_add_fetch (&self->n_queued, n_tasks, __ATOMIC_SEQ_CST);
-  /* Unfinished tasks keep their pool alive, through one reference. */
+  /* Unfinished work keeps its pool alive, through one reference. */
   if (__atomic_add_fetch (&self->n_unfinished, n_tasks, __ATOMIC_SEQ_CST) == n_tasks)
     g_object_ref (self);
-  *mask |= BIT (PROP_N_SUBMITTED) | BIT (PROP_N_QUEUED) | BIT (PROP_N_UNFINISHED);
+  *mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_SUBMITTED) | PMT_POOL_BIT (PMT_POOL_PROP_N_QUEUED) |
+           PMT_POOL_BIT (PMT_POOL_PROP_N_UNFINISHED);
 
   if (self->state == PMT_POOL_STATE_INACTIVE)
     {
       self->state = PMT_POOL_STATE_ACTIVE;
-      *mask |= BIT (PROP_STATE);
+      *mask |= PMT_POOL_BIT (PMT_POOL_PROP_STATE);
     }
 
-  fire_helpers_locked (self);
-}
+  _pmt_pool_fire_helpers_locked (self);
 
-static gboolean
-mark_queued_locked (PmtPool  *self,
-                    PmtTask  *task,
-                    gint     *priority,
-                    GError  **error)
-{
-  switch (_pmt_task_mark_queued (task, &self->executor, self->main_context, priority))
-    {
-    case PMT_TASK_ENQUEUE_OK:
-      return TRUE;
-
-    case PMT_TASK_ENQUEUE_CANCELLED:
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The task was cancelled"));
-      return FALSE;
-
-    case PMT_TASK_ENQUEUE_NOT_PENDING:
-    default:
-      g_critical ("pmt_pool_push: task %" G_GUINT64_FORMAT " was submitted already",
-                  pmt_task_get_id (task));
-      return FALSE;
-    }
+  return reserve_workers_locked (self, mask);
 }
 
 /**
@@ -1440,6 +858,7 @@ pmt_pool_push (PmtPool  *self,
                PmtTask  *task,
                GError  **error)
 {
+  PmtTaskEnqueue enqueued = PMT_TASK_ENQUEUE_OK;
   guint mask = 0, n_start = 0;
   gboolean accepted;
   gint priority;
@@ -1448,20 +867,21 @@ pmt_pool_push (PmtPool  *self,
   g_return_val_if_fail (PMT_IS_TASK (task), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  lock (self);
-  accepted = accepting_locked (self, error) && mark_queued_locked (self, task, &priority, error);
+  _pmt_pool_lock (self);
+  accepted = _pmt_pool_accepting_locked (self, error);
   if (accepted)
-    {
-      _pmt_queue_push_unlocked (self->queue, g_object_ref (task), priority);
-      count_accepted_locked (self, 1, &mask);
-      n_start = reserve_workers_locked (self, &mask);
-    }
-  unlock (self);
+    enqueued = _pmt_task_mark_queued (task, &self->executor, self->main_context, &priority);
+  if (accepted && enqueued == PMT_TASK_ENQUEUE_OK)
+    n_start = _pmt_pool_enqueue_locked (self, g_object_ref (task), priority, 1, &mask);
+  _pmt_pool_unlock (self);
 
-  notify_props (self, mask);
-  start_workers (self, n_start);
+  if (!accepted || !_pmt_task_check_enqueued (task, enqueued, G_STRFUNC, error))
+    return FALSE;
 
-  return accepted;
+  _pmt_pool_notify (self, mask);
+  _pmt_pool_start_workers (self, n_start);
+
+  return TRUE;
 }
 
 /**
@@ -1526,107 +946,6 @@ pmt_pool_submit (PmtPool         *self,
 }
 
 /**
- * pmt_pool_execute_full:
- * @self: a #PmtPool
- * @priority: the priority of the job; lower runs first
- * @func: (scope notified) (closure user_data) (destroy notify): the work
- * @user_data: data for @func
- * @notify: (nullable): frees @user_data
- * @error: return location for a #GError
- *
- * Queues a job: a call of @func with no #PmtTask, the pool's counterpart
- * of g_thread_pool_push().  Use it for work whose outcome travels through
- * @user_data, when nobody waits for that one call.  Without a task object
- * to make, hand to a worker and release, a job costs a fraction of what a
- * task costs (tests/bench/bench-pool.c measures both).
- *
- * A job takes its turn in the queue by @priority, among the tasks, and
- * counts like a task in the monitoring properties: it succeeds once
- * @func returns.  pmt_pool_wait_completion() waits for it, and nested
- * waits run it.  A running job cannot be cancelled, and its worker
- * reports no #PmtWorker:current-task.
- *
- * While many jobs wait, a worker may take several that follow each other
- * in the queue at once (never more than its share), and runs them in
- * order: a job leaves #PmtPool:n-queued when a worker takes it, and the
- * counters of finished work take a worker's jobs together when it is done
- * with them.  A shutdown with %PMT_SHUTDOWN_CANCEL_QUEUED cancels the jobs
- * not started yet, queued or taken: their @func never runs.
- *
- * @notify runs once, after @func or instead of it, on the pool's
- * #PmtPool:main-context when it has one; when the job is refused, it runs
- * before this returns %FALSE.
- *
- * Returns: %TRUE when the pool accepted the job
- */
-gboolean
-pmt_pool_execute_full (PmtPool         *self,
-                       gint             priority,
-                       PmtJobFunc       func,
-                       gpointer         user_data,
-                       GDestroyNotify   notify,
-                       GError         **error)
-{
-  guint mask = 0, n_start = 0;
-  gboolean accepted;
-  Job *job;
-
-  g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
-  g_return_val_if_fail (func != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  job = g_new (Job, 1);
-  job->func = func;
-  job->user_data = user_data;
-  job->notify = notify;
-
-  lock (self);
-  accepted = accepting_locked (self, error);
-  if (accepted)
-    {
-      _pmt_queue_push_unlocked (self->queue, FROM_JOB (job), priority);
-      count_accepted_locked (self, 1, &mask);
-      n_start = reserve_workers_locked (self, &mask);
-    }
-  unlock (self);
-
-  if (!accepted)
-    {
-      if (notify != NULL)
-        notify (user_data);
-      g_free (job);
-      return FALSE;
-    }
-
-  notify_props (self, mask);
-  start_workers (self, n_start);
-
-  return TRUE;
-}
-
-/**
- * pmt_pool_execute:
- * @self: a #PmtPool
- * @func: (scope notified) (closure user_data) (destroy notify): the work
- * @user_data: data for @func
- * @notify: (nullable): frees @user_data
- * @error: return location for a #GError
- *
- * Queues a job with the default priority; see pmt_pool_execute_full().
- *
- * Returns: %TRUE when the pool accepted the job
- */
-gboolean
-pmt_pool_execute (PmtPool         *self,
-                  PmtJobFunc       func,
-                  gpointer         user_data,
-                  GDestroyNotify   notify,
-                  GError         **error)
-{
-  return pmt_pool_execute_full (self, G_PRIORITY_DEFAULT, func, user_data, notify, error);
-}
-
-/**
  * pmt_pool_submit_command:
  * @self: a #PmtPool
  * @priority: the priority of the task; lower runs first
@@ -1659,249 +978,7 @@ pmt_pool_submit_command (PmtPool             *self,
   return g_steal_pointer (&task);
 }
 
-/* Every task holds the closure: @notify runs once, when the last one
- * lets go of it. */
-static GPtrArray *
-new_map_tasks (PmtTaskFunc     func,
-               gpointer        user_data,
-               GDestroyNotify  notify,
-               gpointer       *items,
-               guint           n_items)
-{
-  GPtrArray *tasks = g_ptr_array_new_full (n_items, g_object_unref);
-  PmtTaskClosure *closure = _pmt_task_closure_new (func, user_data, notify);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      PmtTask *task = _pmt_task_new_from_closure (closure);
-
-      pmt_task_set_task_data (task, items[i], NULL);
-      g_ptr_array_add (tasks, task);
-    }
-  _pmt_task_closure_unref (closure);
-
-  return tasks;
-}
-
-/* Queues the tasks in chunks of @chunk_size; all or none. */
-static gboolean
-push_chunks_locked (PmtPool    *self,
-                    GPtrArray  *tasks,
-                    guint       chunk_size,
-                    GError    **error)
-{
-  for (guint i = 0; i < tasks->len; i++)
-    if (!mark_queued_locked (self, g_ptr_array_index (tasks, i), NULL, error))
-      {
-        while (i-- > 0)
-          _pmt_task_unmark_queued (g_ptr_array_index (tasks, i));
-        return FALSE;
-      }
-
-  for (guint first = 0; first < tasks->len; first += chunk_size)
-    {
-      guint n = MIN (chunk_size, tasks->len - first);
-      Chunk *chunk = g_malloc (sizeof (Chunk) + n * sizeof (PmtTask *));
-
-      chunk->n_tasks = n;
-      for (guint i = 0; i < n; i++)
-        chunk->tasks[i] = g_object_ref (g_ptr_array_index (tasks, first + i));
-      _pmt_queue_push_unlocked (self->queue, FROM_CHUNK (chunk), G_PRIORITY_DEFAULT);
-    }
-
-  return TRUE;
-}
-
-/**
- * pmt_pool_map: (skip)
- * @self: a #PmtPool
- * @func: (scope notified) (closure user_data) (destroy notify): the work,
- *   called once per item
- * @user_data: data for @func
- * @notify: (nullable): frees @user_data once every task let go of @func
- * @items: (array length=n_items): the items
- * @n_items: the number of @items
- * @chunk_size: how many items a worker takes from the queue at once, or
- *   0 to spread them evenly over #PmtPool:max-workers
- * @error: return location for a #GError
- *
- * Submits one task per item, with the default priority; each task's
- * #PmtTask:task-data is its item, for @func to read with
- * pmt_task_get_task_data().  Chunks only change how the items travel
- * through the queue: every item has its own task, result and error.
- * Bindings, which cannot hand over raw pointers, map their own items with
- * pmt_pool_submit().
- *
- * Returns: (transfer container) (element-type PmtTask) (nullable): the
- *   tasks in the order of @items, or %NULL when refused (then nothing was
- *   submitted)
- */
-GPtrArray *
-pmt_pool_map (PmtPool         *self,
-              PmtTaskFunc      func,
-              gpointer         user_data,
-              GDestroyNotify   notify,
-              gpointer        *items,
-              guint            n_items,
-              guint            chunk_size,
-              GError         **error)
-{
-  g_autoptr(GPtrArray) tasks = NULL;
-  guint mask = 0, n_start = 0;
-  gboolean accepted;
-
-  g_return_val_if_fail (PMT_IS_POOL (self), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  tasks = new_map_tasks (func, user_data, notify, items, n_items);
-
-  lock (self);
-  if (chunk_size == 0)
-    chunk_size = MAX (1, (n_items + self->max_workers - 1) / self->max_workers);
-  accepted = accepting_locked (self, error) && push_chunks_locked (self, tasks, chunk_size, error);
-  if (accepted && n_items > 0)
-    {
-      count_accepted_locked (self, n_items, &mask);
-      n_start = reserve_workers_locked (self, &mask);
-      /* One more each while chunks outnumber idle workers. */
-      while (n_start < (n_items + chunk_size - 1) / chunk_size &&
-             self->n_workers < self->max_workers)
-        {
-          self->n_workers++;
-          self->n_starting++;
-          n_start++;
-        }
-    }
-  unlock (self);
-
-  notify_props (self, mask);
-  start_workers (self, n_start);
-
-  return accepted ? g_steal_pointer (&tasks) : NULL;
-}
-
-/**
- * pmt_pool_as_completed:
- * @tasks: (array length=n_tasks): tasks, from any pool or worker
- * @n_tasks: the number of @tasks
- *
- * Makes a completion queue holding @tasks, to take them in the order
- * they finish: the seed's `Pool.as_completed()`.
- *
- * Returns: (transfer full): a new #PmtCompletionQueue
- */
-PmtCompletionQueue *
-pmt_pool_as_completed (PmtTask **tasks,
-                       guint     n_tasks)
-{
-  PmtCompletionQueue *queue;
-
-  g_return_val_if_fail (tasks != NULL || n_tasks == 0, NULL);
-
-  queue = pmt_completion_queue_new ();
-  for (guint i = 0; i < n_tasks; i++)
-    pmt_completion_queue_add (queue, tasks[i]);
-
-  return queue;
-}
-
-/* PmtWaitDoneFuncs, called with whatever lock: they read atomics only. */
-static gboolean
-completion_done (gpointer data)
-{
-  PmtPool *self = data;
-
-  return __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) <=
-         __atomic_load_n (&self->n_parked, __ATOMIC_SEQ_CST);
-}
-
-/* Outside the pool, nothing is left out: the tasks parked in nested waits
- * end as soon as those waits are over, and count then. */
-static gboolean
-all_done (gpointer data)
-{
-  PmtPool *self = data;
-
-  return __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) == 0;
-}
-
-/**
- * pmt_pool_wait_completion:
- * @self: a #PmtPool
- * @timeout_usec: how long to wait in microseconds: negative waits
- *   forever, 0 only checks
- * @block: whether to refuse submissions from outside the pool meanwhile
- *
- * Waits until every task and job the pool accepted is done.  With @block,
- * other threads' submissions are refused with %PMT_ERROR_BLOCKED while it
- * waits; tasks running in the pool may still submit sub-tasks, and the
- * wait covers them.  Called from one of the pool's tasks or jobs, it runs
- * queued ones meanwhile, and waits for all but those that wait in
- * pmt_pool_wait_completion() themselves (its own among them): they end
- * once their waits are over.
- *
- * Returns: %TRUE when the work completed, %FALSE on timeout
- */
-gboolean
-pmt_pool_wait_completion (PmtPool  *self,
-                          gint64    timeout_usec,
-                          gboolean  block)
-{
-  PoolThread *thread;
-  PmtSyncWaiter waiter;
-  gint64 deadline;
-  guint depth = 0;
-  gboolean done;
-
-  g_return_val_if_fail (PMT_IS_POOL (self), FALSE);
-
-  deadline = _pmt_deadline_from_timeout (timeout_usec);
-
-  /* This thread's own tasks and jobs cannot finish while it waits here:
-   * they are parked, counted out of what the wait waits for; those an
-   * outer wait of the same thread parked already count once.  Jobs it
-   * ended are unfinished until counted. */
-  if ((thread = get_pool_thread (self)) != NULL)
-    {
-      count_thread_jobs (self, thread);
-      depth = _pmt_worker_get_depth (thread->worker) + thread->n_jobs - thread->n_parked;
-      thread->n_parked += depth;
-    }
-
-  _pmt_sync_waiter_init (&waiter);
-
-  lock (self);
-  self->n_blocking += block ? 1 : 0;
-  __atomic_add_fetch (&self->n_parked, depth, __ATOMIC_SEQ_CST);
-  if (depth > 0)
-    {
-      fire_helpers_locked (self);
-      _pmt_sync_waiters_fire (self->completion_waiters);
-    }
-  /* Our own threads hear of the counters as helpers. */
-  if (thread == NULL)
-    self->completion_waiters = g_slist_prepend (self->completion_waiters, &waiter);
-  unlock (self);
-
-  if (timeout_usec == 0)
-    done = thread != NULL ? completion_done (self) : all_done (self);
-  else
-    done = _pmt_wait_until (&waiter, thread != NULL ? completion_done : all_done, self, deadline);
-
-  lock (self);
-  self->completion_waiters = g_slist_remove (self->completion_waiters, &waiter);
-  __atomic_sub_fetch (&self->n_parked, depth, __ATOMIC_SEQ_CST);
-  self->n_blocking -= block ? 1 : 0;
-  unlock (self);
-
-  _pmt_sync_waiter_clear (&waiter);
-  if (thread != NULL)
-    thread->n_parked -= depth;
-
-  return done;
-}
+/* Ending */
 
 /* Takes what shutdown() must cancel: the queued tasks and jobs, the
  * running tasks. */
@@ -1912,25 +989,25 @@ collect_for_shutdown_locked (PmtPool          *self,
                              GPtrArray        *jobs,
                              guint            *mask)
 {
-  gpointer job;
+  gpointer item;
 
   if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
     {
       __atomic_store_n (&self->cancel_queued, TRUE, __ATOMIC_SEQ_CST);
-      while ((job = pop_locked (self, mask)) != NULL)
+      while ((item = _pmt_pool_pop_locked (self, mask)) != NULL)
         {
-          if (IS_CHUNK (job))
+          if (PMT_POOL_IS_CHUNK (item))
             {
-              Chunk *chunk = TO_CHUNK (job);
+              PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
 
-              for (guint i = 0; i < chunk->n_tasks; i++)
+              for (guint i = chunk->next; i < chunk->n_tasks; i++)
                 g_ptr_array_add (to_cancel, g_steal_pointer (&chunk->tasks[i]));
-              free_job (job);
+              free_queued (item);
             }
-          else if (IS_JOB (job))
-            g_ptr_array_add (jobs, TO_JOB (job));
+          else if (PMT_POOL_IS_JOB (item))
+            g_ptr_array_add (jobs, PMT_POOL_TO_JOB (item));
           else
-            g_ptr_array_add (to_cancel, job);
+            g_ptr_array_add (to_cancel, item);
         }
     }
 
@@ -1973,35 +1050,37 @@ pmt_pool_shutdown (PmtPool          *self,
 
   deadline = _pmt_deadline_from_timeout (timeout_usec);
 
-  lock (self);
+  _pmt_pool_lock (self);
   if (self->state < PMT_POOL_STATE_STOPPING)
     {
       self->state = PMT_POOL_STATE_STOPPING;
-      mask |= BIT (PROP_STATE);
+      mask |= PMT_POOL_BIT (PMT_POOL_PROP_STATE);
     }
   collect_for_shutdown_locked (self, flags, to_cancel, jobs, &mask);
   n_start = reserve_workers_locked (self, &mask);
   _pmt_queue_wake_all_unlocked (self->queue);
-  fire_helpers_locked (self);
-  unlock (self);
+  _pmt_pool_fire_helpers_locked (self);
+  _pmt_pool_unlock (self);
 
-  notify_props (self, mask);
-  start_workers (self, n_start);
+  _pmt_pool_notify (self, mask);
+  _pmt_pool_start_workers (self, n_start);
   for (guint i = 0; i < to_cancel->len; i++)
     pmt_task_cancel (g_ptr_array_index (to_cancel, i));
   for (guint i = 0; i < jobs->len; i++)
-    run_pool_job (self, g_ptr_array_index (jobs, i), NULL);
+    _pmt_pool_run_job (self, g_ptr_array_index (jobs, i), NULL);
 
   mask = 0;
-  lock (self);
-  check_stopped_locked (self, &mask);
+  _pmt_pool_lock (self);
+  _pmt_pool_check_stopped_locked (self, &mask);
   while (self->state != PMT_POOL_STATE_STOPPED && timeout_usec != 0)
     if (!_pmt_cond_wait_until (&self->idle_cond, _pmt_queue_get_mutex (self->queue), deadline))
       break;
   stopped = self->state == PMT_POOL_STATE_STOPPED;
-  unlock (self);
+  _pmt_pool_unlock (self);
 
-  notify_props (self, mask);
+  _pmt_pool_notify (self, mask);
+  if (stopped)
+    _pmt_pool_notify_settled (self);
 
   return stopped;
 }
@@ -2033,6 +1112,8 @@ pmt_pool_join (PmtPool *self,
          completed;
 }
 
+/* Properties */
+
 /**
  * pmt_pool_get_name:
  * @self: a #PmtPool
@@ -2049,30 +1130,6 @@ pmt_pool_get_name (PmtPool *self)
   return self->name;
 }
 
-#define DEFINE_LOCKED_GETTER(type, field, fallback)                       \
-  type                                                                    \
-  pmt_pool_get_##field (PmtPool *self)                                    \
-  {                                                                       \
-    type value;                                                           \
-                                                                          \
-    g_return_val_if_fail (PMT_IS_POOL (self), fallback);                  \
-                                                                          \
-    lock (self);                                                          \
-    value = self->field;                                                  \
-    unlock (self);                                                        \
-                                                                          \
-    return value;                                                         \
-  }
-
-#define DEFINE_ATOMIC_GETTER(type, field)                                 \
-  type                                                                    \
-  pmt_pool_get_##field (PmtPool *self)                                    \
-  {                                                                       \
-    g_return_val_if_fail (PMT_IS_POOL (self), 0);                         \
-                                                                          \
-    return __atomic_load_n (&self->field, __ATOMIC_SEQ_CST);              \
-  }
-
 /**
  * pmt_pool_get_state:
  * @self: a #PmtPool
@@ -2081,7 +1138,19 @@ pmt_pool_get_name (PmtPool *self)
  *
  * Returns: the state of the pool
  */
-DEFINE_LOCKED_GETTER (PmtPoolState, state, PMT_POOL_STATE_STOPPED)
+PmtPoolState
+pmt_pool_get_state (PmtPool *self)
+{
+  PmtPoolState value;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), PMT_POOL_STATE_STOPPED);
+
+  _pmt_pool_lock (self);
+  value = self->state;
+  _pmt_pool_unlock (self);
+
+  return value;
+}
 
 /**
  * pmt_pool_get_max_workers:
@@ -2091,7 +1160,19 @@ DEFINE_LOCKED_GETTER (PmtPoolState, state, PMT_POOL_STATE_STOPPED)
  *
  * Returns: the most workers the pool runs at once
  */
-DEFINE_LOCKED_GETTER (guint, max_workers, 0)
+guint
+pmt_pool_get_max_workers (PmtPool *self)
+{
+  guint value;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  _pmt_pool_lock (self);
+  value = self->max_workers;
+  _pmt_pool_unlock (self);
+
+  return value;
+}
 
 /**
  * pmt_pool_get_min_workers:
@@ -2101,7 +1182,19 @@ DEFINE_LOCKED_GETTER (guint, max_workers, 0)
  *
  * Returns: how many workers the pool keeps
  */
-DEFINE_LOCKED_GETTER (guint, min_workers, 0)
+guint
+pmt_pool_get_min_workers (PmtPool *self)
+{
+  guint value;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  _pmt_pool_lock (self);
+  value = self->min_workers;
+  _pmt_pool_unlock (self);
+
+  return value;
+}
 
 /**
  * pmt_pool_get_idle_timeout:
@@ -2112,7 +1205,19 @@ DEFINE_LOCKED_GETTER (guint, min_workers, 0)
  * Returns: microseconds after which an idle worker above the minimum
  *   exits, or -1
  */
-DEFINE_LOCKED_GETTER (gint64, idle_timeout, -1)
+gint64
+pmt_pool_get_idle_timeout (PmtPool *self)
+{
+  gint64 value;
+
+  g_return_val_if_fail (PMT_IS_POOL (self), -1);
+
+  _pmt_pool_lock (self);
+  value = self->idle_timeout;
+  _pmt_pool_unlock (self);
+
+  return value;
+}
 
 /**
  * pmt_pool_get_n_workers:
@@ -2122,7 +1227,29 @@ DEFINE_LOCKED_GETTER (gint64, idle_timeout, -1)
  *
  * Returns: how many workers the pool has
  */
-DEFINE_LOCKED_GETTER (guint, n_workers, 0)
+guint
+pmt_pool_get_n_workers (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_WORKERS);
+}
+
+/**
+ * pmt_pool_get_n_busy_workers:
+ * @self: a #PmtPool
+ *
+ * Gets #PmtPool:n-busy-workers.
+ *
+ * Returns: how many workers run a task or a job
+ */
+guint
+pmt_pool_get_n_busy_workers (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_BUSY_WORKERS);
+}
 
 /**
  * pmt_pool_get_n_queued:
@@ -2130,9 +1257,15 @@ DEFINE_LOCKED_GETTER (guint, n_workers, 0)
  *
  * Gets #PmtPool:n-queued.
  *
- * Returns: how many accepted tasks wait to start
+ * Returns: how many accepted tasks and jobs wait to start
  */
-DEFINE_ATOMIC_GETTER (guint, n_queued)
+guint
+pmt_pool_get_n_queued (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_QUEUED);
+}
 
 /**
  * pmt_pool_get_n_unfinished:
@@ -2140,9 +1273,15 @@ DEFINE_ATOMIC_GETTER (guint, n_queued)
  *
  * Gets #PmtPool:n-unfinished.
  *
- * Returns: how many accepted tasks are not done
+ * Returns: how many accepted tasks and jobs are not done
  */
-DEFINE_ATOMIC_GETTER (guint, n_unfinished)
+guint
+pmt_pool_get_n_unfinished (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_UNFINISHED);
+}
 
 /**
  * pmt_pool_get_n_submitted:
@@ -2150,9 +1289,15 @@ DEFINE_ATOMIC_GETTER (guint, n_unfinished)
  *
  * Gets #PmtPool:n-submitted.
  *
- * Returns: how many tasks the pool accepted
+ * Returns: how many tasks and jobs the pool accepted
  */
-DEFINE_LOCKED_GETTER (guint64, n_submitted, 0)
+guint64
+pmt_pool_get_n_submitted (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_SUBMITTED);
+}
 
 /**
  * pmt_pool_get_n_succeeded:
@@ -2160,9 +1305,15 @@ DEFINE_LOCKED_GETTER (guint64, n_submitted, 0)
  *
  * Gets #PmtPool:n-succeeded.
  *
- * Returns: how many accepted tasks succeeded
+ * Returns: how many accepted tasks and jobs succeeded
  */
-DEFINE_ATOMIC_GETTER (guint64, n_succeeded)
+guint64
+pmt_pool_get_n_succeeded (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_SUCCEEDED);
+}
 
 /**
  * pmt_pool_get_n_failed:
@@ -2172,7 +1323,13 @@ DEFINE_ATOMIC_GETTER (guint64, n_succeeded)
  *
  * Returns: how many accepted tasks failed
  */
-DEFINE_ATOMIC_GETTER (guint64, n_failed)
+guint64
+pmt_pool_get_n_failed (PmtPool *self)
+{
+  g_return_val_if_fail (PMT_IS_POOL (self), 0);
+
+  return read_counter (self, PMT_POOL_PROP_N_FAILED);
+}
 
 /**
  * pmt_pool_get_n_cancelled:
@@ -2180,30 +1337,14 @@ DEFINE_ATOMIC_GETTER (guint64, n_failed)
  *
  * Gets #PmtPool:n-cancelled.
  *
- * Returns: how many accepted tasks were cancelled
+ * Returns: how many accepted tasks and jobs were cancelled
  */
-DEFINE_ATOMIC_GETTER (guint64, n_cancelled)
-
-/**
- * pmt_pool_get_n_busy_workers:
- * @self: a #PmtPool
- *
- * Gets #PmtPool:n-busy-workers.
- *
- * Returns: how many workers run a task
- */
-guint
-pmt_pool_get_n_busy_workers (PmtPool *self)
+guint64
+pmt_pool_get_n_cancelled (PmtPool *self)
 {
-  guint n_busy;
-
   g_return_val_if_fail (PMT_IS_POOL (self), 0);
 
-  lock (self);
-  n_busy = self->n_busy;
-  unlock (self);
-
-  return n_busy;
+  return read_counter (self, PMT_POOL_PROP_N_CANCELLED);
 }
 
 /**
@@ -2239,19 +1380,19 @@ pmt_pool_set_main_context (PmtPool      *self,
 
   g_return_if_fail (PMT_IS_POOL (self));
 
-  lock (self);
+  _pmt_pool_lock (self);
   allowed = self->state == PMT_POOL_STATE_INACTIVE && self->n_workers == 0;
   old = self->main_context;
   if (allowed)
     self->main_context = context ? g_main_context_ref (context) : NULL;
-  unlock (self);
+  _pmt_pool_unlock (self);
 
   g_return_if_fail (allowed);
 
   if (old != NULL)
     g_main_context_unref (old);
   if (old != context)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAIN_CONTEXT]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PMT_POOL_PROP_MAIN_CONTEXT]);
 }
 
 /* Sets max-workers or min-workers: starts the workers now wanted, and
@@ -2264,16 +1405,16 @@ set_worker_bound (PmtPool *self,
 {
   guint mask = 0, n_start;
 
-  lock (self);
+  _pmt_pool_lock (self);
   if (*bound != value)
-    mask |= BIT (prop);
+    mask |= PMT_POOL_BIT (prop);
   *bound = value;
   n_start = reserve_workers_locked (self, &mask);
   _pmt_queue_wake_all_unlocked (self->queue);
-  unlock (self);
+  _pmt_pool_unlock (self);
 
-  notify_props (self, mask);
-  start_workers (self, n_start);
+  _pmt_pool_notify (self, mask);
+  _pmt_pool_start_workers (self, n_start);
 }
 
 /**
@@ -2294,7 +1435,7 @@ pmt_pool_set_max_workers (PmtPool *self,
   if (max_workers == 0)
     max_workers = MAX (g_get_num_processors (), 1);
 
-  set_worker_bound (self, &self->max_workers, max_workers, PROP_MAX_WORKERS);
+  set_worker_bound (self, &self->max_workers, max_workers, PMT_POOL_PROP_MAX_WORKERS);
 }
 
 /**
@@ -2311,7 +1452,7 @@ pmt_pool_set_min_workers (PmtPool *self,
 {
   g_return_if_fail (PMT_IS_POOL (self));
 
-  set_worker_bound (self, &self->min_workers, min_workers, PROP_MIN_WORKERS);
+  set_worker_bound (self, &self->min_workers, min_workers, PMT_POOL_PROP_MIN_WORKERS);
 }
 
 /**
@@ -2330,11 +1471,11 @@ pmt_pool_set_idle_timeout (PmtPool *self,
   g_return_if_fail (PMT_IS_POOL (self));
   g_return_if_fail (idle_timeout_usec >= -1);
 
-  lock (self);
+  _pmt_pool_lock (self);
   changed = self->idle_timeout != idle_timeout_usec;
   self->idle_timeout = idle_timeout_usec;
   _pmt_queue_wake_all_unlocked (self->queue);
-  unlock (self);
+  _pmt_pool_unlock (self);
 
-  notify_props (self, changed ? BIT (PROP_IDLE_TIMEOUT) : 0);
+  _pmt_pool_notify (self, changed ? PMT_POOL_BIT (PMT_POOL_PROP_IDLE_TIMEOUT) : 0);
 }

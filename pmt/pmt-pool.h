@@ -129,9 +129,6 @@ GPtrArray          *pmt_pool_map                (PmtPool           *self,
                                                  guint              n_items,
                                                  guint              chunk_size,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
-PMT_AVAILABLE_IN_ALL
-PmtCompletionQueue *pmt_pool_as_completed       (PmtTask          **tasks,
-                                                 guint              n_tasks) G_GNUC_WARN_UNUSED_RESULT;
 
 PMT_AVAILABLE_IN_ALL
 gboolean            pmt_pool_wait_completion    (PmtPool           *self,

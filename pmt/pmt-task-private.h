@@ -71,6 +71,14 @@ PmtTaskEnqueue _pmt_task_mark_queued     (PmtTask       *self,
                                           PmtExecutor   *executor,
                                           GMainContext  *context,
                                           gint          *priority);
+/* Turns what _pmt_task_mark_queued() answered into a submission's
+ * result: FALSE with %G_IO_ERROR_CANCELLED for a task cancelled before it
+ * was submitted, FALSE with a critical naming @func for one submitted
+ * already.  Call it with no lock held. */
+gboolean       _pmt_task_check_enqueued  (PmtTask         *self,
+                                          PmtTaskEnqueue   enqueued,
+                                          const char      *func,
+                                          GError         **error);
 /* Back to PENDING, for a submission refused after all: the refused task
  * is left untouched. */
 void           _pmt_task_unmark_queued   (PmtTask       *self);

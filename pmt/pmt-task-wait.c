@@ -7,6 +7,7 @@
 
 #include "pmt-deadline-private.h"
 #include "pmt-executor-private.h"
+#include "pmt-task-fields-private.h"
 #include "pmt-task-private.h"
 
 /* The blocking waits on tasks.  Each registers one waiter on the tasks it
@@ -178,4 +179,115 @@ pmt_task_wait_any (PmtTask **tasks,
     g_return_val_if_fail (PMT_IS_TASK (tasks[i]), -1);
 
   return wait_tasks (tasks, n_tasks, FALSE, timeout_usec, G_STRFUNC);
+}
+
+/* A GCancellableSourceFunc: the cancellable comes first. */
+static gboolean
+wait_async_cancelled (GCancellable *cancellable,
+                      gpointer      data)
+{
+  GTask *task = data;
+  PmtTask *self = g_task_get_source_object (task);
+  PmtTaskPrivate *priv = _pmt_task_get_priv (self);
+  GSList *link;
+
+  g_mutex_lock (&priv->mutex);
+  link = g_slist_find (PMT_TASK_EXTRA (priv, async_waiters), task);
+  if (link != NULL)
+    priv->extra->async_waiters = g_slist_delete_link (priv->extra->async_waiters, link);
+  g_mutex_unlock (&priv->mutex);
+
+  /* Not found: the task finished meanwhile and returns the result. */
+  if (link != NULL)
+    {
+      g_task_return_error_if_cancelled (task);
+      g_object_unref (task);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * pmt_task_wait_async:
+ * @self: a #PmtTask
+ * @cancellable: (nullable): cancels the wait, not the task
+ * @callback: (scope async): called when the task is done
+ * @user_data: data for @callback
+ *
+ * Waits for the task without blocking: @callback runs on the thread-default
+ * main context of the caller once the task reached a terminal state.
+ * Finish with pmt_task_wait_finish().
+ */
+void
+pmt_task_wait_async (PmtTask             *self,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  PmtTaskPrivate *priv;
+  g_autoptr(GTask) task = NULL;
+  gboolean done;
+
+  g_return_if_fail (PMT_IS_TASK (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  priv = _pmt_task_get_priv (self);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pmt_task_wait_async);
+
+  if (cancellable != NULL)
+    {
+      GSource *source = g_cancellable_source_new (cancellable);
+
+      /* Attached to the caller's context: cancellation then touches the
+       * waiter list on the caller's thread, never inside a signal handler
+       * of the cancelling thread. */
+      g_source_set_callback (source, G_SOURCE_FUNC (wait_async_cancelled), task, NULL);
+      g_source_set_static_name (source, "[pmt] task wait cancelled");
+      g_task_set_task_data (task, source, (GDestroyNotify)g_source_unref);
+      g_source_attach (source, g_task_get_context (task));
+    }
+
+  g_mutex_lock (&priv->mutex);
+  done = priv->done;
+  if (!done)
+    {
+      _pmt_task_ensure_extra_locked (priv);
+      priv->extra->async_waiters = g_slist_prepend (priv->extra->async_waiters,
+                                                    g_object_ref (task));
+    }
+  g_mutex_unlock (&priv->mutex);
+
+  if (!done)
+    return;
+
+  if (cancellable != NULL)
+    g_source_destroy (g_task_get_task_data (task));
+  if (priv->error != NULL)
+    g_task_return_error (task, g_error_copy (priv->error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * pmt_task_wait_finish:
+ * @self: a #PmtTask
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes pmt_task_wait_async().
+ *
+ * Returns: %TRUE when the task succeeded; %FALSE with the task's error
+ *   when it failed or was cancelled, or %G_IO_ERROR_CANCELLED when the
+ *   wait was cancelled
+ */
+gboolean
+pmt_task_wait_finish (PmtTask       *self,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -10,8 +10,7 @@
 #include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
 #include "pmt-main-context-private.h"
-#include "pmt-task-private.h"
-#include "pmt-worker.h"
+#include "pmt-task-fields-private.h"
 
 /**
  * SECTION:pmt-task
@@ -47,83 +46,6 @@
  * Every method may be called from any thread.
  */
 
-/* What most tasks never use, allocated on first use: a queued task stays
- * small (pools hold many). */
-typedef struct
-{
-  PmtTaskCallback callback;
-  gpointer callback_data;
-  GDestroyNotify callback_notify;
-
-  gpointer task_data;
-  GDestroyNotify task_data_notify;
-
-  PmtLimiter *limiter;
-  GMainContext *main_context;
-  GCancellable *cancellable;
-  GSList *async_waiters;
-  GSList *done_notifies;    /* of DoneNotify */
-} PmtTaskExtra;
-
-typedef struct
-{
-  GDestroyNotify func;
-  gpointer data;
-} DoneNotify;
-
-typedef struct
-{
-  GMutex mutex;
-
-  PmtTaskFunc func;
-  gpointer func_data;
-  GDestroyNotify func_notify;
-
-  /* Written under the mutex; read without it (by the running thread, for
-   * the options fixed before the task was queued) with an atomic load:
-   * it appears at any time, when a wait or a cancellable needs it. */
-  PmtTaskExtra *extra;
-
-  GValue result;
-  GDestroyNotify result_notify;
-  GError *error;
-
-  PmtWorker *worker;
-  PmtExecutor *executor;    /* the pool that accepted it, until it is done;
-                             * it keeps itself alive meanwhile */
-
-  /* The thread running the task and then emitting #PmtTask::completed:
-   * its function and callback can read the outcome before it is
-   * published, and a handler may wait on the task without waiting for
-   * itself. */
-  GThread *active_thread;
-
-  GSList *waiters;
-
-  guint64 id;
-  gint priority;
-  guint state : 3;
-  guint store_result : 1;
-  guint returned : 1;
-  guint started : 1;
-  guint done : 1;
-  guint cancel_requested : 1;
-} PmtTaskPrivate;
-
-enum {
-  PROP_0,
-  PROP_ID,
-  PROP_STATE,
-  PROP_PRIORITY,
-  PROP_STORE_RESULT,
-  PROP_LIMITER,
-  PROP_WORKER,
-  PROP_MAIN_CONTEXT,
-  PROP_TASK_DATA,
-  PROP_CANCELLABLE,
-  N_PROPS
-};
-
 enum {
   COMPLETED,
   N_SIGNALS
@@ -131,11 +53,9 @@ enum {
 
 G_DEFINE_TYPE_WITH_PRIVATE (PmtTask, pmt_task, G_TYPE_OBJECT)
 
-static GParamSpec *properties[N_PROPS];
+GParamSpec *_pmt_task_properties[PMT_TASK_N_PROPS];
 static guint signals[N_SIGNALS];
 static guint64 last_task_id;
-
-#define TERMINAL(state) ((state) >= PMT_TASK_STATE_SUCCEEDED)
 
 static inline PmtTaskPrivate *
 get_priv (PmtTask *self)
@@ -143,18 +63,21 @@ get_priv (PmtTask *self)
   return pmt_task_get_instance_private (self);
 }
 
-static PmtTaskExtra *
-ensure_extra_locked (PmtTaskPrivate *priv)
+/* For the other files of the task. */
+PmtTaskPrivate *
+_pmt_task_get_priv (PmtTask *self)
+{
+  return get_priv (self);
+}
+
+PmtTaskExtra *
+_pmt_task_ensure_extra_locked (PmtTaskPrivate *priv)
 {
   if (priv->extra == NULL)
     g_atomic_pointer_set (&priv->extra, g_new0 (PmtTaskExtra, 1));
 
   return priv->extra;
 }
-
-/* Reads a field of the extras, or NULL when there are none; with the
- * lock held. */
-#define EXTRA(priv, field) ((priv)->extra != NULL ? (priv)->extra->field : NULL)
 
 /* The extras, for the running thread, without the lock. */
 static inline PmtTaskExtra *
@@ -253,10 +176,10 @@ pmt_task_finalize (GObject *object)
   PmtTaskPrivate *priv = get_priv (self);
 
   g_assert (priv->waiters == NULL);
-  g_assert (EXTRA (priv, async_waiters) == NULL);
+  g_assert (PMT_TASK_EXTRA (priv, async_waiters) == NULL);
 
   release_closures (self);
-  if (EXTRA (priv, task_data_notify) != NULL)
+  if (PMT_TASK_EXTRA (priv, task_data_notify) != NULL)
     priv->extra->task_data_notify (priv->extra->task_data);
 
   clear_result (priv);
@@ -285,39 +208,39 @@ pmt_task_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_ID:
+    case PMT_TASK_PROP_ID:
       g_value_set_uint64 (value, pmt_task_get_id (self));
       break;
 
-    case PROP_STATE:
+    case PMT_TASK_PROP_STATE:
       g_value_set_enum (value, pmt_task_get_state (self));
       break;
 
-    case PROP_PRIORITY:
+    case PMT_TASK_PROP_PRIORITY:
       g_value_set_int (value, pmt_task_get_priority (self));
       break;
 
-    case PROP_STORE_RESULT:
+    case PMT_TASK_PROP_STORE_RESULT:
       g_value_set_boolean (value, pmt_task_get_store_result (self));
       break;
 
-    case PROP_LIMITER:
+    case PMT_TASK_PROP_LIMITER:
       g_value_set_object (value, pmt_task_get_limiter (self));
       break;
 
-    case PROP_WORKER:
+    case PMT_TASK_PROP_WORKER:
       g_value_set_object (value, pmt_task_get_worker (self));
       break;
 
-    case PROP_MAIN_CONTEXT:
+    case PMT_TASK_PROP_MAIN_CONTEXT:
       g_value_set_boxed (value, pmt_task_get_main_context (self));
       break;
 
-    case PROP_TASK_DATA:
+    case PMT_TASK_PROP_TASK_DATA:
       g_value_set_pointer (value, pmt_task_get_task_data (self));
       break;
 
-    case PROP_CANCELLABLE:
+    case PMT_TASK_PROP_CANCELLABLE:
       g_value_set_object (value, pmt_task_get_cancellable (self));
       break;
 
@@ -336,19 +259,19 @@ pmt_task_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_PRIORITY:
+    case PMT_TASK_PROP_PRIORITY:
       pmt_task_set_priority (self, g_value_get_int (value));
       break;
 
-    case PROP_STORE_RESULT:
+    case PMT_TASK_PROP_STORE_RESULT:
       pmt_task_set_store_result (self, g_value_get_boolean (value));
       break;
 
-    case PROP_LIMITER:
+    case PMT_TASK_PROP_LIMITER:
       pmt_task_set_limiter (self, g_value_get_object (value));
       break;
 
-    case PROP_MAIN_CONTEXT:
+    case PMT_TASK_PROP_MAIN_CONTEXT:
       pmt_task_set_main_context (self, g_value_get_boxed (value));
       break;
 
@@ -379,7 +302,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    *
    * A number unique to this task in the process, in order of creation.
    */
-  properties[PROP_ID] =
+  _pmt_task_properties[PMT_TASK_PROP_ID] =
     g_param_spec_uint64 ("id", NULL, NULL,
                          0, G_MAXUINT64, 0,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -390,7 +313,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * Where the task is in its life.  It changes on other threads and has
    * no #GObject::notify; connect to #PmtTask::completed instead.
    */
-  properties[PROP_STATE] =
+  _pmt_task_properties[PMT_TASK_PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL,
                        PMT_TYPE_TASK_STATE, PMT_TASK_STATE_PENDING,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -402,7 +325,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * %G_PRIORITY_DEFAULT and friends; equal priorities run in submission
    * order.  Settable until the task is submitted.
    */
-  properties[PROP_PRIORITY] =
+  _pmt_task_properties[PMT_TASK_PROP_PRIORITY] =
     g_param_spec_int ("priority", NULL, NULL,
                       G_MININT, G_MAXINT, G_PRIORITY_DEFAULT,
                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -414,7 +337,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * `store_return`).  When %FALSE the result is handed to the callback
    * and then dropped; an error is always kept.
    */
-  properties[PROP_STORE_RESULT] =
+  _pmt_task_properties[PMT_TASK_PROP_STORE_RESULT] =
     g_param_spec_boolean ("store-result", NULL, NULL,
                           TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -426,7 +349,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * and releases after it, also when it fails (the seed's
    * `_task_semaphore`).  A cancelled task stops waiting for it.
    */
-  properties[PROP_LIMITER] =
+  _pmt_task_properties[PMT_TASK_PROP_LIMITER] =
     g_param_spec_object ("limiter", NULL, NULL,
                          PMT_TYPE_LIMITER,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -436,9 +359,9 @@ pmt_task_class_init (PmtTaskClass *klass)
    *
    * The worker that runs or ran the task, or %NULL.
    */
-  properties[PROP_WORKER] =
+  _pmt_task_properties[PMT_TASK_PROP_WORKER] =
     g_param_spec_object ("worker", NULL, NULL,
-                         PMT_TYPE_WORKER,
+                         pmt_worker_get_type (),
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   /**
@@ -447,7 +370,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * When set, #PmtTask::completed is emitted on this context, from an idle
    * source, and the function's and callback's data are released there.
    */
-  properties[PROP_MAIN_CONTEXT] =
+  _pmt_task_properties[PMT_TASK_PROP_MAIN_CONTEXT] =
     g_param_spec_boxed ("main-context", NULL, NULL,
                         G_TYPE_MAIN_CONTEXT,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -457,7 +380,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    *
    * Per-call data set with pmt_task_set_task_data().
    */
-  properties[PROP_TASK_DATA] =
+  _pmt_task_properties[PMT_TASK_PROP_TASK_DATA] =
     g_param_spec_pointer ("task-data", NULL, NULL,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
@@ -466,12 +389,12 @@ pmt_task_class_init (PmtTaskClass *klass)
    *
    * The #GCancellable that pmt_task_cancel() triggers.
    */
-  properties[PROP_CANCELLABLE] =
+  _pmt_task_properties[PMT_TASK_PROP_CANCELLABLE] =
     g_param_spec_object ("cancellable", NULL, NULL,
                          G_TYPE_CANCELLABLE,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, PMT_TASK_N_PROPS, _pmt_task_properties);
 
   /**
    * PmtTask::completed:
@@ -533,8 +456,8 @@ pmt_task_new (PmtTaskFunc    func,
   return self;
 }
 
-static void
-return_async_waiters (PmtTask *self,
+void
+_pmt_task_return_async_waiters (PmtTask *self,
                       GSList  *async_waiters)
 {
   PmtTaskPrivate *priv = get_priv (self);
@@ -616,7 +539,7 @@ pmt_task_finish (PmtTask      *self,
   dequeued = priv->worker != NULL;
   g_mutex_unlock (&priv->mutex);
 
-  return_async_waiters (self, async_waiters);
+  _pmt_task_return_async_waiters (self, async_waiters);
 
   if (context != NULL)
     {
@@ -661,7 +584,7 @@ set_terminal_locked (PmtTask *self)
 
   priv->active_thread = g_thread_self ();
 
-  return EXTRA (priv, main_context) ? g_main_context_ref (priv->extra->main_context) : NULL;
+  return PMT_TASK_EXTRA (priv, main_context) ? g_main_context_ref (priv->extra->main_context) : NULL;
 }
 
 static void
@@ -705,7 +628,7 @@ _pmt_task_claim (PmtTask   *self,
       g_mutex_unlock (&priv->mutex);
       return PMT_TASK_CLAIM_STARTED;
     }
-  if (TERMINAL (priv->state))
+  if (PMT_TASK_TERMINAL (priv->state))
     {
       g_mutex_unlock (&priv->mutex);
       return PMT_TASK_CLAIM_CANCELLED;
@@ -761,8 +684,8 @@ _pmt_task_mark_queued (PmtTask      *self,
     {
       priv->state = PMT_TASK_STATE_QUEUED;
       priv->executor = executor;
-      if (EXTRA (priv, main_context) == NULL && context != NULL)
-        ensure_extra_locked (priv)->main_context = g_main_context_ref (context);
+      if (PMT_TASK_EXTRA (priv, main_context) == NULL && context != NULL)
+        _pmt_task_ensure_extra_locked (priv)->main_context = g_main_context_ref (context);
       ret = PMT_TASK_ENQUEUE_OK;
     }
   else if (priv->state == PMT_TASK_STATE_CANCELLED && !priv->started)
@@ -784,6 +707,29 @@ _pmt_task_unmark_queued (PmtTask *self)
     priv->state = PMT_TASK_STATE_PENDING;
   priv->executor = NULL;
   g_mutex_unlock (&priv->mutex);
+}
+
+gboolean
+_pmt_task_check_enqueued (PmtTask         *self,
+                          PmtTaskEnqueue   enqueued,
+                          const char      *func,
+                          GError         **error)
+{
+  switch (enqueued)
+    {
+    case PMT_TASK_ENQUEUE_OK:
+      return TRUE;
+
+    case PMT_TASK_ENQUEUE_CANCELLED:
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The task was cancelled"));
+      return FALSE;
+
+    case PMT_TASK_ENQUEUE_NOT_PENDING:
+    default:
+      g_critical ("%s: task %" G_GUINT64_FORMAT " was submitted already",
+                  func, get_priv (self)->id);
+      return FALSE;
+    }
 }
 
 /**
@@ -849,10 +795,10 @@ pmt_task_cancel (PmtTask *self)
   priv = get_priv (self);
 
   g_mutex_lock (&priv->mutex);
-  if (!TERMINAL (priv->state) && !priv->cancel_requested)
+  if (!PMT_TASK_TERMINAL (priv->state) && !priv->cancel_requested)
     {
       priv->cancel_requested = TRUE;
-      if (EXTRA (priv, cancellable) != NULL)
+      if (PMT_TASK_EXTRA (priv, cancellable) != NULL)
         cancellable = g_object_ref (priv->extra->cancellable);
       if (!priv->started)
         {
@@ -900,7 +846,7 @@ pmt_task_get_cancellable (PmtTask *self)
   priv = get_priv (self);
 
   g_mutex_lock (&priv->mutex);
-  if (ensure_extra_locked (priv)->cancellable == NULL)
+  if (_pmt_task_ensure_extra_locked (priv)->cancellable == NULL)
     priv->extra->cancellable = g_cancellable_new ();
   cancellable = priv->extra->cancellable;
   cancel = priv->cancel_requested;
@@ -967,7 +913,7 @@ pmt_task_is_done (PmtTask *self)
 {
   g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
 
-  return TERMINAL (pmt_task_get_state (self));
+  return PMT_TASK_TERMINAL (pmt_task_get_state (self));
 }
 
 /**
@@ -995,738 +941,13 @@ pmt_task_get_worker (PmtTask *self)
   return worker;
 }
 
-/* Options may change only while the task is PENDING: after that, a worker
- * reads them without the lock. */
-static gboolean
-check_pending_locked (PmtTask    *self,
-                      const char *what)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-
-  if (priv->state == PMT_TASK_STATE_PENDING)
-    return TRUE;
-
-  g_mutex_unlock (&priv->mutex);
-  g_critical ("pmt_task_set_%s: task %" G_GUINT64_FORMAT " was submitted already; "
-              "its options cannot change any more", what, priv->id);
-  return FALSE;
-}
-
-/**
- * pmt_task_get_priority:
- * @self: a #PmtTask
- *
- * Gets #PmtTask:priority.
- *
- * Returns: the priority of the task; lower values run first
- */
-gint
-pmt_task_get_priority (PmtTask *self)
-{
-  g_return_val_if_fail (PMT_IS_TASK (self), 0);
-
-  return get_priv (self)->priority;
-}
-
-/**
- * pmt_task_set_priority:
- * @self: a #PmtTask
- * @priority: the new priority; lower values run first
- *
- * Sets the priority of the task in a queue.  Only before the task is
- * submitted.
- */
-void
-pmt_task_set_priority (PmtTask *self,
-                       gint     priority)
-{
-  PmtTaskPrivate *priv;
-  gboolean changed;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  if (!check_pending_locked (self, "priority"))
-    return;
-  changed = priv->priority != priority;
-  priv->priority = priority;
-  g_mutex_unlock (&priv->mutex);
-
-  if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRIORITY]);
-}
-
-/**
- * pmt_task_get_store_result:
- * @self: a #PmtTask
- *
- * Gets #PmtTask:store-result.
- *
- * Returns: whether the task keeps its result once its callback ran
- */
-gboolean
-pmt_task_get_store_result (PmtTask *self)
-{
-  g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
-
-  return get_priv (self)->store_result;
-}
-
-/**
- * pmt_task_set_store_result:
- * @self: a #PmtTask
- * @store_result: whether to keep the result
- *
- * Sets #PmtTask:store-result.  Only before the task is submitted.
- */
-void
-pmt_task_set_store_result (PmtTask  *self,
-                           gboolean  store_result)
-{
-  PmtTaskPrivate *priv;
-  gboolean changed;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  priv = get_priv (self);
-  store_result = !!store_result;
-  g_mutex_lock (&priv->mutex);
-  if (!check_pending_locked (self, "store_result"))
-    return;
-  changed = priv->store_result != (guint)store_result;
-  priv->store_result = store_result;
-  g_mutex_unlock (&priv->mutex);
-
-  if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_RESULT]);
-}
-
-/**
- * pmt_task_get_limiter:
- * @self: a #PmtTask
- *
- * Gets #PmtTask:limiter.
- *
- * Returns: (transfer none) (nullable): the limiter the task runs under
- */
-PmtLimiter *
-pmt_task_get_limiter (PmtTask *self)
-{
-  PmtTaskPrivate *priv;
-  PmtLimiter *limiter;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  limiter = EXTRA (priv, limiter);
-  g_mutex_unlock (&priv->mutex);
-
-  return limiter;
-}
-
-/**
- * pmt_task_set_limiter:
- * @self: a #PmtTask
- * @limiter: (nullable): a #PmtLimiter
- *
- * Makes the task acquire @limiter in the thread that runs it, before its
- * function, and release it after.  Only before the task is submitted.
- */
-void
-pmt_task_set_limiter (PmtTask    *self,
-                      PmtLimiter *limiter)
-{
-  PmtTaskPrivate *priv;
-  gboolean changed;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-  g_return_if_fail (limiter == NULL || PMT_IS_LIMITER (limiter));
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  if (!check_pending_locked (self, "limiter"))
-    return;
-  changed = g_set_object (&ensure_extra_locked (priv)->limiter, limiter);
-  g_mutex_unlock (&priv->mutex);
-
-  if (changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIMITER]);
-}
-
-/**
- * pmt_task_get_main_context:
- * @self: a #PmtTask
- *
- * Gets #PmtTask:main-context.
- *
- * Returns: (transfer none) (nullable): the context #PmtTask::completed is
- *   emitted on, or %NULL for the finishing thread
- */
-GMainContext *
-pmt_task_get_main_context (PmtTask *self)
-{
-  PmtTaskPrivate *priv;
-  GMainContext *context;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  context = EXTRA (priv, main_context);
-  g_mutex_unlock (&priv->mutex);
-
-  return context;
-}
-
-/**
- * pmt_task_set_main_context:
- * @self: a #PmtTask
- * @context: (nullable): a #GMainContext
- *
- * Makes #PmtTask::completed be emitted on @context, from an idle source,
- * instead of in the thread that finished the task; the function's and
- * callback's data are released there too.  GTK and GJS code use this.
- * Only before the task is submitted.
- */
-void
-pmt_task_set_main_context (PmtTask      *self,
-                           GMainContext *context)
-{
-  PmtTaskPrivate *priv;
-  GMainContext *old;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  if (!check_pending_locked (self, "main_context"))
-    return;
-  old = ensure_extra_locked (priv)->main_context;
-  priv->extra->main_context = context ? g_main_context_ref (context) : NULL;
-  g_mutex_unlock (&priv->mutex);
-
-  if (old != NULL)
-    g_main_context_unref (old);
-  if (old != context)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAIN_CONTEXT]);
-}
-
-/**
- * pmt_task_set_callback:
- * @self: a #PmtTask
- * @callback: (scope notified) (closure user_data) (destroy notify) (nullable):
- *   the callback
- * @user_data: data for @callback
- * @notify: (nullable): frees @user_data
- *
- * Sets a function to run in the thread that ran the task, right after its
- * function, with the result in the task and before any waiter wakes (the
- * seed's `callback_func`).  It does not run for a task cancelled before
- * it started.  Only before the task is submitted.
- */
-void
-pmt_task_set_callback (PmtTask         *self,
-                       PmtTaskCallback  callback,
-                       gpointer         user_data,
-                       GDestroyNotify   notify)
-{
-  PmtTaskPrivate *priv;
-  GDestroyNotify old_notify;
-  gpointer old_data;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  if (!check_pending_locked (self, "callback"))
-    return;
-  ensure_extra_locked (priv);
-  old_notify = priv->extra->callback_notify;
-  old_data = priv->extra->callback_data;
-  priv->extra->callback = callback;
-  priv->extra->callback_data = user_data;
-  priv->extra->callback_notify = notify;
-  g_mutex_unlock (&priv->mutex);
-
-  if (old_notify != NULL)
-    old_notify (old_data);
-}
-
-/**
- * pmt_task_get_task_data:
- * @self: a #PmtTask
- *
- * Gets the data set with pmt_task_set_task_data().
- *
- * Returns: (transfer none) (nullable): the data set with
- *   pmt_task_set_task_data()
- */
-gpointer
-pmt_task_get_task_data (PmtTask *self)
-{
-  PmtTaskPrivate *priv;
-  gpointer data;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  data = EXTRA (priv, task_data);
-  g_mutex_unlock (&priv->mutex);
-
-  return data;
-}
-
-/**
- * pmt_task_set_task_data:
- * @self: a #PmtTask
- * @task_data: (nullable): per-call data
- * @notify: (nullable): frees @task_data when it is replaced or the task
- *   is finalized
- *
- * Attaches per-call data to the task, as g_task_set_task_data() does.
- */
-void
-pmt_task_set_task_data (PmtTask        *self,
-                        gpointer        task_data,
-                        GDestroyNotify  notify)
-{
-  PmtTaskPrivate *priv;
-  GDestroyNotify old_notify;
-  gpointer old_data;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  priv = get_priv (self);
-  g_mutex_lock (&priv->mutex);
-  ensure_extra_locked (priv);
-  old_notify = priv->extra->task_data_notify;
-  old_data = priv->extra->task_data;
-  priv->extra->task_data = task_data;
-  priv->extra->task_data_notify = notify;
-  g_mutex_unlock (&priv->mutex);
-
-  if (old_notify != NULL)
-    old_notify (old_data);
-}
-
-/* Checks that the outcome may be reported now and takes the lock. */
-static gboolean
-begin_return (PmtTask    *self,
-              const char *func)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-
-  g_mutex_lock (&priv->mutex);
-  if (priv->state == PMT_TASK_STATE_RUNNING && !priv->returned)
-    {
-      priv->returned = TRUE;
-      return TRUE;
-    }
-  g_mutex_unlock (&priv->mutex);
-
-  g_critical ("%s: task %" G_GUINT64_FORMAT " is not running or has reported its outcome "
-              "already; a task reports it once, from its function",
-              func, priv->id);
-  return FALSE;
-}
-
-/**
- * pmt_task_return_value:
- * @self: a #PmtTask
- * @value: (nullable): the result; copied
- *
- * Reports success with @value as the result.  Only from the running task,
- * once.
- */
-void
-pmt_task_return_value (PmtTask      *self,
-                       const GValue *value)
-{
-  PmtTaskPrivate *priv;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-  g_return_if_fail (value == NULL || G_IS_VALUE (value));
-
-  if (!begin_return (self, G_STRFUNC))
-    return;
-
-  priv = get_priv (self);
-  if (value != NULL)
-    {
-      g_value_init (&priv->result, G_VALUE_TYPE (value));
-      g_value_copy (value, &priv->result);
-    }
-  g_mutex_unlock (&priv->mutex);
-}
-
-/**
- * pmt_task_return_pointer:
- * @self: a #PmtTask
- * @result: (nullable) (transfer full): the result
- * @result_destroy: (nullable): frees @result with the task
- *
- * Reports success with @result as the result, read back with
- * pmt_task_get_result_pointer().  Only from the running task, once.
- */
-void
-pmt_task_return_pointer (PmtTask        *self,
-                         gpointer        result,
-                         GDestroyNotify  result_destroy)
-{
-  PmtTaskPrivate *priv;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  if (!begin_return (self, G_STRFUNC))
-    {
-      if (result_destroy != NULL && result != NULL)
-        result_destroy (result);
-      return;
-    }
-
-  priv = get_priv (self);
-  g_value_init (&priv->result, G_TYPE_POINTER);
-  g_value_set_pointer (&priv->result, result);
-  priv->result_notify = result_destroy;
-  g_mutex_unlock (&priv->mutex);
-}
-
-/**
- * pmt_task_return_int:
- * @self: a #PmtTask
- * @result: the result
- *
- * Reports success with @result, held as a %G_TYPE_INT64 #GValue.  Only
- * from the running task, once.
- */
-void
-pmt_task_return_int (PmtTask *self,
-                     gint64   result)
-{
-  GValue value = G_VALUE_INIT;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  g_value_init (&value, G_TYPE_INT64);
-  g_value_set_int64 (&value, result);
-  pmt_task_return_value (self, &value);
-  g_value_unset (&value);
-}
-
-/**
- * pmt_task_return_boolean:
- * @self: a #PmtTask
- * @result: the result
- *
- * Reports success with @result, held as a %G_TYPE_BOOLEAN #GValue.  Only
- * from the running task, once.
- */
-void
-pmt_task_return_boolean (PmtTask  *self,
-                         gboolean  result)
-{
-  GValue value = G_VALUE_INIT;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-
-  g_value_init (&value, G_TYPE_BOOLEAN);
-  g_value_set_boolean (&value, result);
-  pmt_task_return_value (self, &value);
-  g_value_unset (&value);
-}
-
-/**
- * pmt_task_return_error:
- * @self: a #PmtTask
- * @error: (transfer full): the error
- *
- * Reports failure with @error, taking ownership of it.  A
- * %G_IO_ERROR_CANCELLED error ends the task %PMT_TASK_STATE_CANCELLED,
- * any other %PMT_TASK_STATE_FAILED.  Only from the running task, once.
- */
-void
-pmt_task_return_error (PmtTask *self,
-                       GError  *error)
-{
-  PmtTaskPrivate *priv;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-  g_return_if_fail (error != NULL);
-
-  if (!begin_return (self, G_STRFUNC))
-    {
-      g_error_free (error);
-      return;
-    }
-
-  priv = get_priv (self);
-  priv->error = error;
-  g_mutex_unlock (&priv->mutex);
-}
-
-/**
- * pmt_task_return_new_error:
- * @self: a #PmtTask
- * @domain: a #GQuark
- * @code: an error code
- * @format: a printf()-style format
- * @...: arguments for @format
- *
- * Reports failure with a new #GError.  Only from the running task, once.
- */
-void
-pmt_task_return_new_error (PmtTask    *self,
-                           GQuark      domain,
-                           gint        code,
-                           const char *format,
-                           ...)
-{
-  GError *error;
-  va_list args;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-  g_return_if_fail (format != NULL);
-
-  va_start (args, format);
-  error = g_error_new_valist (domain, code, format, args);
-  va_end (args);
-
-  pmt_task_return_error (self, error);
-}
-
-/* Results are read without the lock once the task is terminal, since
- * nothing writes them after that, or by the thread that runs the task. */
-static gboolean
-outcome_readable (PmtTask *self)
-{
-  PmtTaskPrivate *priv = get_priv (self);
-  gboolean readable;
-
-  g_mutex_lock (&priv->mutex);
-  readable = TERMINAL (priv->state) || priv->active_thread == g_thread_self ();
-  g_mutex_unlock (&priv->mutex);
-
-  return readable;
-}
-
-/**
- * pmt_task_get_result:
- * @self: a #PmtTask
- *
- * Gets the result of a task that succeeded with a value (the seed's
- * `results`).  Results of pmt_task_return_pointer() come as a
- * %G_TYPE_POINTER value.
- *
- * Returns: (transfer none) (nullable): the result, or %NULL if the task
- *   has not finished, failed, reported no value or does not store it.
- *   The task's own function and callback can read it before the task
- *   finishes
- */
-const GValue *
-pmt_task_get_result (PmtTask *self)
-{
-  PmtTaskPrivate *priv;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  priv = get_priv (self);
-  if (!outcome_readable (self) || !G_IS_VALUE (&priv->result))
-    return NULL;
-
-  return &priv->result;
-}
-
-/**
- * pmt_task_get_result_pointer:
- * @self: a #PmtTask
- *
- * Gets the result of a task that reported it with
- * pmt_task_return_pointer().
- *
- * Returns: (transfer none) (nullable): the result given to
- *   pmt_task_return_pointer(), or %NULL
- */
-gpointer
-pmt_task_get_result_pointer (PmtTask *self)
-{
-  const GValue *value;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  value = pmt_task_get_result (self);
-  if (value == NULL || !G_VALUE_HOLDS_POINTER (value))
-    return NULL;
-
-  return g_value_get_pointer (value);
-}
-
-/**
- * pmt_task_get_error:
- * @self: a #PmtTask
- *
- * Gets the error of a finished task.  The task's own function and
- * callback can read it before the task finishes.
- *
- * Returns: (transfer none) (nullable): the error of a failed or cancelled
- *   task, kept until the task is finalized
- */
-const GError *
-pmt_task_get_error (PmtTask *self)
-{
-  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
-
-  if (!outcome_readable (self))
-    return NULL;
-
-  return get_priv (self)->error;
-}
-
-/**
- * pmt_task_propagate_error:
- * @self: a #PmtTask
- * @error: return location for a #GError
- *
- * Copies the task's error, if any, into @error.
- *
- * Returns: %FALSE when the task failed or was cancelled, %TRUE otherwise
- */
-gboolean
-pmt_task_propagate_error (PmtTask  *self,
-                          GError  **error)
-{
-  const GError *task_error;
-
-  g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
-
-  task_error = pmt_task_get_error (self);
-  if (task_error == NULL)
-    return TRUE;
-
-  g_propagate_error (error, g_error_copy (task_error));
-  return FALSE;
-}
-
 /* Whether a waiter may return; with the lock held.  The thread emitting
  * #PmtTask::completed counts as done, or a handler that waits on the task
  * would wait for itself. */
-static gboolean
-done_for_caller_locked (PmtTaskPrivate *priv)
-{
-  return priv->done || (TERMINAL (priv->state) && priv->active_thread == g_thread_self ());
-}
-
-/* A GCancellableSourceFunc: the cancellable comes first. */
-static gboolean
-wait_async_cancelled (GCancellable *cancellable,
-                      gpointer      data)
-{
-  GTask *task = data;
-  PmtTask *self = g_task_get_source_object (task);
-  PmtTaskPrivate *priv = get_priv (self);
-  GSList *link;
-
-  g_mutex_lock (&priv->mutex);
-  link = g_slist_find (EXTRA (priv, async_waiters), task);
-  if (link != NULL)
-    priv->extra->async_waiters = g_slist_delete_link (priv->extra->async_waiters, link);
-  g_mutex_unlock (&priv->mutex);
-
-  /* Not found: the task finished meanwhile and returns the result. */
-  if (link != NULL)
-    {
-      g_task_return_error_if_cancelled (task);
-      g_object_unref (task);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * pmt_task_wait_async:
- * @self: a #PmtTask
- * @cancellable: (nullable): cancels the wait, not the task
- * @callback: (scope async): called when the task is done
- * @user_data: data for @callback
- *
- * Waits for the task without blocking: @callback runs on the thread-default
- * main context of the caller once the task reached a terminal state.
- * Finish with pmt_task_wait_finish().
- */
-void
-pmt_task_wait_async (PmtTask             *self,
-                     GCancellable        *cancellable,
-                     GAsyncReadyCallback  callback,
-                     gpointer             user_data)
-{
-  PmtTaskPrivate *priv;
-  g_autoptr(GTask) task = NULL;
-  gboolean done;
-
-  g_return_if_fail (PMT_IS_TASK (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  priv = get_priv (self);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, pmt_task_wait_async);
-
-  if (cancellable != NULL)
-    {
-      GSource *source = g_cancellable_source_new (cancellable);
-
-      /* Attached to the caller's context: cancellation then touches the
-       * waiter list on the caller's thread, never inside a signal handler
-       * of the cancelling thread. */
-      g_source_set_callback (source, G_SOURCE_FUNC (wait_async_cancelled), task, NULL);
-      g_source_set_static_name (source, "[pmt] task wait cancelled");
-      g_task_set_task_data (task, source, (GDestroyNotify)g_source_unref);
-      g_source_attach (source, g_task_get_context (task));
-    }
-
-  g_mutex_lock (&priv->mutex);
-  done = priv->done;
-  if (!done)
-    {
-      ensure_extra_locked (priv);
-      priv->extra->async_waiters = g_slist_prepend (priv->extra->async_waiters,
-                                                    g_object_ref (task));
-    }
-  g_mutex_unlock (&priv->mutex);
-
-  if (!done)
-    return;
-
-  if (cancellable != NULL)
-    g_source_destroy (g_task_get_task_data (task));
-  if (priv->error != NULL)
-    g_task_return_error (task, g_error_copy (priv->error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-/**
- * pmt_task_wait_finish:
- * @self: a #PmtTask
- * @result: the #GAsyncResult given to the callback
- * @error: return location for a #GError
- *
- * Finishes pmt_task_wait_async().
- *
- * Returns: %TRUE when the task succeeded; %FALSE with the task's error
- *   when it failed or was cancelled, or %G_IO_ERROR_CANCELLED when the
- *   wait was cancelled
- */
 gboolean
-pmt_task_wait_finish (PmtTask       *self,
-                      GAsyncResult  *result,
-                      GError       **error)
+_pmt_task_done_for_caller_locked (PmtTaskPrivate *priv)
 {
-  g_return_val_if_fail (PMT_IS_TASK (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return priv->done || (PMT_TASK_TERMINAL (priv->state) && priv->active_thread == g_thread_self ());
 }
 
 gboolean
@@ -1745,7 +966,7 @@ _pmt_task_add_done_notify (PmtTask        *self,
       notify = g_new (DoneNotify, 1);
       notify->func = func;
       notify->data = data;
-      ensure_extra_locked (priv)->done_notifies =
+      _pmt_task_ensure_extra_locked (priv)->done_notifies =
         g_slist_prepend (priv->extra->done_notifies, notify);
     }
   g_mutex_unlock (&priv->mutex);
@@ -1761,7 +982,7 @@ _pmt_task_add_waiter (PmtTask   *self,
   gboolean done;
 
   g_mutex_lock (&priv->mutex);
-  done = done_for_caller_locked (priv);
+  done = _pmt_task_done_for_caller_locked (priv);
   if (!done)
     priv->waiters = g_slist_prepend (priv->waiters, waiter);
   g_mutex_unlock (&priv->mutex);
@@ -1787,7 +1008,7 @@ _pmt_task_is_done_for_caller (PmtTask *self)
   gboolean done;
 
   g_mutex_lock (&priv->mutex);
-  done = done_for_caller_locked (priv);
+  done = _pmt_task_done_for_caller_locked (priv);
   g_mutex_unlock (&priv->mutex);
 
   return done;

@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "pmt.h"
+#include "pmt-version.h"
 
 /**
  * pmt_get_major_version:

@@ -5,17 +5,43 @@
 
 #pragma once
 
+#include "pmt-thread-state-private.h"
 #include "pmt-worker.h"
 
 G_BEGIN_DECLS
 
-PmtWorker *_pmt_worker_new_for_pool   (PmtPool     *pool,
-                                       const char  *name);
+/* Where a worker owned by another object (a pool) takes its work from,
+ * instead of its own queue.  The worker's thread runs its loop with
+ * these, and so calls nothing of its owner but them; @owner is the object
+ * given to _pmt_worker_new_for_source(), kept alive while the thread
+ * runs. */
+typedef struct
+{
+  /* In the worker's thread, first: @state is the thread's, for the
+   * owner's fields in it. */
+  void      (*thread_started) (gpointer        owner,
+                               PmtWorker      *worker,
+                               PmtThreadState *state);
+  /* In the worker's thread: blocks until there is work and returns it,
+   * or NULL when the worker must exit (the owner accounted for that). */
+  gpointer  (*next_work)      (gpointer        owner,
+                               PmtWorker      *worker);
+  /* In the worker's thread: runs what next_work() returned. */
+  void      (*run_work)       (gpointer        owner,
+                               PmtWorker      *worker,
+                               gpointer        work);
+  /* In any thread: wakes the worker's thread in next_work(), so that it
+   * sees that the worker must stop. */
+  void      (*wake)           (gpointer        owner);
+} PmtWorkSource;
+
+/* A worker whose thread, once started, runs the work of @source. */
+PmtWorker *_pmt_worker_new_for_source (const PmtWorkSource *source,
+                                       GObject             *owner,
+                                       const char          *name);
 gboolean   _pmt_worker_start          (PmtWorker   *self,
                                        GError     **error);
-/* The worker whose thread calls, or NULL. */
-PmtWorker *_pmt_worker_get_current    (void);
-/* Runs a task its pool let it claim, keeping the worker's books. */
+/* Runs a task its owner let it claim, keeping the worker's books. */
 void       _pmt_worker_run_claimed    (PmtWorker   *self,
                                        PmtTask     *task);
 /* How many tasks the worker's thread is running, nested waits included. */

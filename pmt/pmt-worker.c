@@ -9,7 +9,6 @@
 #include "pmt-enums.h"
 #include "pmt-error.h"
 #include "pmt-i18n-private.h"
-#include "pmt-pool-private.h"
 #include "pmt-task-private.h"
 #include "pmt-thread-state-private.h"
 #include "pmt-worker-private.h"
@@ -53,7 +52,10 @@ struct _PmtWorker
   GCond cond;                /* pmt_worker_join() waits on it */
   GAsyncQueue *queue;        /* of PmtTask, and stop_marker */
   GThread *thread;           /* the newest thread, kept to detect self-joins */
-  PmtPool *pool;             /* until the thread of a pool worker exits */
+  /* Set at creation for a worker of a pool, then read without the lock;
+   * the owner (the pool) is kept until the thread exits. */
+  const PmtWorkSource *source;
+  GObject *owner;
   /* The tasks the thread runs, innermost last: a task waiting in a pool
    * runs others on the same thread. */
   GPtrArray *stack;
@@ -63,8 +65,6 @@ struct _PmtWorker
   PmtWorkerState state;
   guint running : 1;
   guint killed : 1;
-  /* Not a bit field: set once, then read without the lock. */
-  gboolean in_pool;
 };
 
 enum {
@@ -117,7 +117,7 @@ pmt_worker_finalize (GObject *object)
 
   g_clear_pointer (&self->queue, g_async_queue_unref);
   g_clear_pointer (&self->stack, g_ptr_array_unref);
-  g_clear_object (&self->pool);
+  g_clear_object (&self->owner);
   g_clear_pointer (&self->thread, g_thread_unref);
   g_clear_pointer (&self->name, g_free);
   g_mutex_clear (&self->mutex);
@@ -290,7 +290,7 @@ pmt_worker_class_init (PmtWorkerClass *klass)
    */
   properties[PROP_POOL] =
     g_param_spec_object ("pool", NULL, NULL,
-                         PMT_TYPE_POOL,
+                         pmt_pool_get_type (),
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -443,6 +443,27 @@ run_standalone (PmtWorker *self)
     }
 }
 
+/* The loop of a worker owned by a pool: its work comes from the source. */
+static void
+run_for_source (PmtWorker      *self,
+                PmtThreadState *state)
+{
+  const PmtWorkSource *source = self->source;
+  GObject *owner;
+  gpointer work;
+
+  source->thread_started (self->owner, self, state);
+  while ((work = source->next_work (self->owner, self)) != NULL)
+    source->run_work (self->owner, self, work);
+
+  /* Finished tasks keep their worker: it must not keep its owner. */
+  g_mutex_lock (&self->mutex);
+  owner = g_steal_pointer (&self->owner);
+  g_mutex_unlock (&self->mutex);
+  leave_stopped (self);
+  g_object_unref (owner);
+}
+
 static gpointer
 worker_thread (gpointer data)
 {
@@ -451,19 +472,8 @@ worker_thread (gpointer data)
 
   _pmt_thread_state_set (&state);
 
-  if (self->pool != NULL)
-    {
-      PmtPool *pool;
-
-      _pmt_pool_worker_main (self->pool, self);
-
-      /* Finished tasks keep their worker: it must not keep the pool. */
-      g_mutex_lock (&self->mutex);
-      pool = g_steal_pointer (&self->pool);
-      g_mutex_unlock (&self->mutex);
-      leave_stopped (self);
-      g_object_unref (pool);
-    }
+  if (self->source != NULL)
+    run_for_source (self, &state);
   else
     run_standalone (self);
 
@@ -494,13 +504,14 @@ start_thread_locked (PmtWorker  *self,
 }
 
 PmtWorker *
-_pmt_worker_new_for_pool (PmtPool    *pool,
-                          const char *name)
+_pmt_worker_new_for_source (const PmtWorkSource *source,
+                            GObject             *owner,
+                            const char          *name)
 {
   PmtWorker *self = pmt_worker_new (name);
 
-  self->pool = g_object_ref (pool);
-  self->in_pool = TRUE;
+  self->source = source;
+  self->owner = g_object_ref (owner);
 
   return self;
 }
@@ -519,14 +530,6 @@ _pmt_worker_start (PmtWorker  *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 
   return started;
-}
-
-PmtWorker *
-_pmt_worker_get_current (void)
-{
-  PmtThreadState *state = _pmt_thread_state_get ();
-
-  return state != NULL ? state->worker : NULL;
 }
 
 guint
@@ -606,24 +609,17 @@ pmt_worker_push (PmtWorker  *self,
   g_return_val_if_fail (PMT_IS_WORKER (self), FALSE);
   g_return_val_if_fail (PMT_IS_TASK (task), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  g_return_val_if_fail (!self->in_pool, FALSE);
 
-  switch (_pmt_task_mark_queued (task, NULL, NULL, NULL))
+  if (self->source != NULL)
     {
-    case PMT_TASK_ENQUEUE_OK:
-      break;
-
-    case PMT_TASK_ENQUEUE_CANCELLED:
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           _("The task was cancelled"));
-      return FALSE;
-
-    case PMT_TASK_ENQUEUE_NOT_PENDING:
-    default:
-      g_critical ("%s: task %" G_GUINT64_FORMAT " was submitted already",
-                  G_STRFUNC, pmt_task_get_id (task));
+      g_critical ("%s: worker “%s” runs the work of its pool; push to the pool instead",
+                  G_STRFUNC, self->name);
       return FALSE;
     }
+
+  if (!_pmt_task_check_enqueued (task, _pmt_task_mark_queued (task, NULL, NULL, NULL),
+                                 G_STRFUNC, error))
+    return FALSE;
 
   g_mutex_lock (&self->mutex);
   pushed = push_locked (self, task, &started, error);
@@ -665,7 +661,7 @@ begin_stop (PmtWorker  *self,
           self->state = PMT_WORKER_STATE_STOPPING;
           g_async_queue_push (self->queue, &stop_marker);
         }
-      else if (self->in_pool)
+      else if (self->source != NULL)
         self->state = PMT_WORKER_STATE_STOPPING;
       else
         {
@@ -678,18 +674,18 @@ begin_stop (PmtWorker  *self,
   return g_list_reverse (queued);
 }
 
-/* A pool worker waits on its pool's queue: wake it to see it must stop. */
+/* A pool worker waits for its pool's work: wake it to see it must stop. */
 static void
-wake_pool (PmtWorker *self)
+wake_source (PmtWorker *self)
 {
-  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(GObject) owner = NULL;
 
   g_mutex_lock (&self->mutex);
-  g_set_object (&pool, self->pool);
+  g_set_object (&owner, self->owner);
   g_mutex_unlock (&self->mutex);
 
-  if (pool != NULL)
-    _pmt_pool_wake_workers (pool);
+  if (owner != NULL)
+    self->source->wake (owner);
 }
 
 static void
@@ -714,7 +710,7 @@ pmt_worker_stop (PmtWorker *self)
   g_return_if_fail (PMT_IS_WORKER (self));
 
   cancel_all (begin_stop (self, FALSE, NULL));
-  wake_pool (self);
+  wake_source (self);
 }
 
 /**
@@ -735,7 +731,7 @@ pmt_worker_kill (PmtWorker *self)
   cancel_all (begin_stop (self, TRUE, running));
   for (guint i = 0; i < running->len; i++)
     pmt_task_cancel (g_ptr_array_index (running, i));
-  wake_pool (self);
+  wake_source (self);
 }
 
 /**
@@ -962,7 +958,7 @@ pmt_worker_get_pool (PmtWorker *self)
   g_return_val_if_fail (PMT_IS_WORKER (self), NULL);
 
   g_mutex_lock (&self->mutex);
-  pool = self->pool;
+  pool = (PmtPool *) self->owner;
   g_mutex_unlock (&self->mutex);
 
   return pool;
