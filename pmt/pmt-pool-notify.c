@@ -23,11 +23,13 @@
  * While nobody did at the last look, a flush leaves the bits pending.  A
  * change of a setting (the state, the worker bounds…: rare) always looks
  * again.  A change of a counter whose bit is pending already costs two
- * loads and an add, and looks again only every LOOK_EVERY changes; the
- * pool also looks when it settles (no unfinished work, or it stopped).
- * So a handler connected before the pool gets work sees every change,
- * and one connected while it is busy is noticed within LOOK_EVERY counter
- * changes and gets the settled values at the latest. */
+ * loads, and looks again only every LOOK_EVERY changes made by the same
+ * thread (counted per thread: a shared count would bounce between the
+ * CPUs on every change); the pool also looks when it settles (no
+ * unfinished work, or it stopped).  So a handler connected before the
+ * pool gets work sees every change, and one connected while it is busy
+ * is noticed within LOOK_EVERY counter changes of a thread and gets the
+ * settled values at the latest. */
 #define LOOK_EVERY 256
 
 #define COUNTER_BITS (PMT_POOL_BIT (PMT_POOL_PROP_N_WORKERS) |                \
@@ -46,6 +48,7 @@ enum {
 
 static GParamSpec **pool_properties;
 static guint notify_signal_id;
+static PMT_THREAD_LOCAL guint changes_unseen;
 
 /* Called once, from the class initialisation. */
 void
@@ -121,7 +124,7 @@ _pmt_pool_notify (PmtPool *self,
   if ((mask & ~COUNTER_BITS) == 0 &&
       (g_atomic_int_get (&self->pending_notify) & mask) == mask &&
       g_atomic_int_get (&self->listening) == NOBODY_SEEN &&
-      (__atomic_fetch_add (&self->notify_serial, 1, __ATOMIC_RELAXED) % LOOK_EVERY) != 0)
+      (++changes_unseen % LOOK_EVERY) != 0)
     return;
 
   g_atomic_int_or (&self->pending_notify, mask);

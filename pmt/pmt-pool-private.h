@@ -131,7 +131,6 @@ struct _PmtPool
   guint pending_notify;     /* property bits not emitted yet */
   gint notify_scheduled;    /* an idle emits them on main_context */
   gint listening;           /* whether a notify handler was seen */
-  guint notify_serial;      /* changes while none was */
 };
 
 static inline void

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "pmt-task-private.h"
+#include "pmt-thread-state-private.h"
 
 G_BEGIN_DECLS
 
@@ -62,7 +63,7 @@ typedef struct
    * its function and callback can read the outcome before it is
    * published, and a handler may wait on the task without waiting for
    * itself. */
-  GThread *active_thread;
+  gconstpointer active_thread;   /* a _pmt_thread_id() */
 
   GSList *waiters;
 

@@ -214,7 +214,7 @@ outcome_readable (PmtTask *self)
   gboolean readable;
 
   g_mutex_lock (&priv->mutex);
-  readable = PMT_TASK_TERMINAL (priv->state) || priv->active_thread == g_thread_self ();
+  readable = PMT_TASK_TERMINAL (priv->state) || priv->active_thread == _pmt_thread_id ();
   g_mutex_unlock (&priv->mutex);
 
   return readable;

@@ -175,10 +175,14 @@ pmt_task_finalize (GObject *object)
   PmtTask *self = (PmtTask *)object;
   PmtTaskPrivate *priv = get_priv (self);
 
+  Closures closures;
+
   g_assert (priv->waiters == NULL);
   g_assert (PMT_TASK_EXTRA (priv, async_waiters) == NULL);
 
-  release_closures (self);
+  /* Nobody else can reach a task being finalized: no lock. */
+  steal_closures_locked (priv, &closures);
+  free_closures (&closures);
   if (PMT_TASK_EXTRA (priv, task_data_notify) != NULL)
     priv->extra->task_data_notify (priv->extra->task_data);
 
@@ -582,7 +586,7 @@ set_terminal_locked (PmtTask *self)
   else
     priv->state = PMT_TASK_STATE_FAILED;
 
-  priv->active_thread = g_thread_self ();
+  priv->active_thread = _pmt_thread_id ();
 
   return PMT_TASK_EXTRA (priv, main_context) ? g_main_context_ref (priv->extra->main_context) : NULL;
 }
@@ -635,7 +639,7 @@ _pmt_task_claim (PmtTask   *self,
     }
   priv->started = TRUE;
   priv->state = PMT_TASK_STATE_RUNNING;
-  priv->active_thread = g_thread_self ();
+  priv->active_thread = _pmt_thread_id ();
   if (worker != NULL)
     g_set_object (&priv->worker, worker);
   g_mutex_unlock (&priv->mutex);
@@ -947,7 +951,7 @@ pmt_task_get_worker (PmtTask *self)
 gboolean
 _pmt_task_done_for_caller_locked (PmtTaskPrivate *priv)
 {
-  return priv->done || (PMT_TASK_TERMINAL (priv->state) && priv->active_thread == g_thread_self ());
+  return priv->done || (PMT_TASK_TERMINAL (priv->state) && priv->active_thread == _pmt_thread_id ());
 }
 
 gboolean
@@ -1021,7 +1025,7 @@ _pmt_task_is_running_here (PmtTask *self)
   gboolean here;
 
   g_mutex_lock (&priv->mutex);
-  here = priv->state == PMT_TASK_STATE_RUNNING && priv->active_thread == g_thread_self ();
+  here = priv->state == PMT_TASK_STATE_RUNNING && priv->active_thread == _pmt_thread_id ();
   g_mutex_unlock (&priv->mutex);
 
   return here;

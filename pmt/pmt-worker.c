@@ -373,7 +373,7 @@ static void
 leave_task (PmtWorker *self)
 {
   g_mutex_lock (&self->mutex);
-  g_ptr_array_set_size (self->stack, self->stack->len - 1);
+  g_ptr_array_remove_index (self->stack, self->stack->len - 1);
   if (self->stack->len == 0 && self->state == PMT_WORKER_STATE_BUSY)
     self->state = PMT_WORKER_STATE_IDLE;
   g_mutex_unlock (&self->mutex);
