@@ -22,6 +22,16 @@
 /* How much one read or write moves at most. */
 #define CHUNK_SIZE 65536
 
+/* A pipe the child writes: standard output, kept whole, or standard
+ * error, of which only the tail is kept. */
+typedef struct
+{
+  int fd;
+  GByteArray *buffer;
+  gboolean tail;
+  GSource *source;
+} Output;
+
 /* One child being run: everything lives in the running thread, and every
  * source is attached to the private context only that thread iterates.
  * Only @cancelled is touched from elsewhere. */
@@ -39,13 +49,8 @@ typedef struct
   gsize in_offset;
   GSource *in_source;
 
-  int out_fd;
-  GByteArray *out;
-  GSource *out_source;
-
-  int err_fd;
-  GByteArray *err;
-  GSource *err_source;
+  Output out;
+  Output err;
 } Child;
 
 /* In the child, before exec: its own process group, so that terminating
@@ -118,32 +123,18 @@ read_some (int         fd,
 }
 
 static gboolean
-on_out_ready (gint         fd,
-              GIOCondition condition,
-              gpointer     data)
+on_output_ready (gint         fd,
+                 GIOCondition condition,
+                 gpointer     data)
 {
-  Child *child = data;
+  Output *output = data;
 
   /* One chunk per wake-up: the loop must also see the exit and a
    * cancellation of a child that writes without end. */
-  if (read_some (fd, child->out, FALSE, CHUNK_SIZE))
+  if (read_some (fd, output->buffer, output->tail, CHUNK_SIZE))
     return G_SOURCE_CONTINUE;
 
-  close_fd (&child->out_fd, &child->out_source);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_err_ready (gint         fd,
-              GIOCondition condition,
-              gpointer     data)
-{
-  Child *child = data;
-
-  if (read_some (fd, child->err, TRUE, CHUNK_SIZE))
-    return G_SOURCE_CONTINUE;
-
-  close_fd (&child->err_fd, &child->err_source);
+  close_fd (&output->fd, &output->source);
   return G_SOURCE_REMOVE;
 }
 
@@ -209,19 +200,31 @@ on_cancelled (GCancellable *cancellable,
 }
 
 static GSource *
-watch_fd (Child             *child,
+watch_fd (GMainContext      *context,
           int                fd,
           GIOCondition       condition,
-          GUnixFDSourceFunc  func)
+          GUnixFDSourceFunc  func,
+          gpointer           data)
 {
   GSource *source = g_unix_fd_source_new (fd, condition);
 
   g_unix_set_fd_nonblocking (fd, TRUE, NULL);
-  g_source_set_callback (source, G_SOURCE_FUNC (func), child, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (func), data, NULL);
   g_source_set_static_name (source, "[pmt] child pipe");
-  g_source_attach (source, child->context);
+  g_source_attach (source, context);
 
   return source;
+}
+
+static void
+watch_output (Child    *child,
+              Output   *output,
+              gboolean  tail)
+{
+  output->buffer = g_byte_array_new ();
+  output->tail = tail;
+  output->source = watch_fd (child->context, output->fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                             on_output_ready, output);
 }
 
 /* Signals the child's process group, or the child alone if it has none
@@ -270,16 +273,13 @@ terminate (Child *child)
  * before it exited, and no more (a process it left behind may write on
  * forever). */
 static void
-drain (int        *fd,
-       GSource   **source,
-       GByteArray *buffer,
-       gboolean    tail)
+drain (Output *output)
 {
   int available = 0;
 
-  if (*fd >= 0 && ioctl (*fd, FIONREAD, &available) == 0 && available > 0)
-    read_some (*fd, buffer, tail, available);
-  close_fd (fd, source);
+  if (output->fd >= 0 && ioctl (output->fd, FIONREAD, &available) == 0 && available > 0)
+    read_some (output->fd, output->buffer, output->tail, available);
+  close_fd (&output->fd, &output->source);
 }
 
 static gboolean
@@ -306,7 +306,7 @@ spawn (Child              *child,
   spawned = g_spawn_async_with_pipes_and_fds (spec->cwd, spec->argv, spec->envp, flags,
                                               child_setup, NULL,
                                               sockets[1], -1, -1, NULL, NULL, 0,
-                                              &child->pid, NULL, &child->out_fd, &child->err_fd,
+                                              &child->pid, NULL, &child->out.fd, &child->err.fd,
                                               error);
   close (sockets[1]);
   child->in_fd = sockets[0];
@@ -331,19 +331,18 @@ _pmt_child_run (const PmtChildSpec  *spec,
   gulong handler = 0;
 
   memset (result, 0, sizeof *result);
-  child.in_fd = child.out_fd = child.err_fd = -1;
+  child.in_fd = child.out.fd = child.err.fd = -1;
   if (!spawn (&child, spec, error))
     return FALSE;
 
   child.context = g_main_context_new ();
-  child.out = g_byte_array_new ();
-  child.err = g_byte_array_new ();
-  child.out_source = watch_fd (&child, child.out_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_out_ready);
-  child.err_source = watch_fd (&child, child.err_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_err_ready);
+  watch_output (&child, &child.out, FALSE);
+  watch_output (&child, &child.err, TRUE);
   if (spec->stdin_bytes != NULL && g_bytes_get_size (spec->stdin_bytes) > 0)
     {
       child.in = g_bytes_ref (spec->stdin_bytes);
-      child.in_source = watch_fd (&child, child.in_fd, G_IO_OUT | G_IO_HUP | G_IO_ERR, on_in_ready);
+      child.in_source = watch_fd (child.context, child.in_fd, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                  on_in_ready, &child);
     }
   else
     close_fd (&child.in_fd, &child.in_source);
@@ -370,17 +369,18 @@ _pmt_child_run (const PmtChildSpec  *spec,
   g_cancellable_disconnect (cancellable, handler);
 
   close_fd (&child.in_fd, &child.in_source);
-  drain (&child.out_fd, &child.out_source, child.out, FALSE);
-  drain (&child.err_fd, &child.err_source, child.err, TRUE);
+  drain (&child.out);
+  drain (&child.err);
   g_source_destroy (exit_source);
   g_source_unref (exit_source);
   g_clear_pointer (&child.in, g_bytes_unref);
   g_main_context_unref (child.context);
 
-  if (child.err->len > PMT_CHILD_ERR_TAIL_BYTES)
-    g_byte_array_remove_range (child.err, 0, child.err->len - PMT_CHILD_ERR_TAIL_BYTES);
-  result->out = g_byte_array_free_to_bytes (child.out);
-  result->err_tail = g_byte_array_free_to_bytes (child.err);
+  if (child.err.buffer->len > PMT_CHILD_ERR_TAIL_BYTES)
+    g_byte_array_remove_range (child.err.buffer, 0,
+                               child.err.buffer->len - PMT_CHILD_ERR_TAIL_BYTES);
+  result->out = g_byte_array_free_to_bytes (child.out.buffer);
+  result->err_tail = g_byte_array_free_to_bytes (child.err.buffer);
   result->wait_status = child.wait_status;
 
   return TRUE;

@@ -557,6 +557,52 @@ pmt_test_count_open_fds (void)
   return n - 1;
 }
 
+/* Later {{{1 */
+
+typedef struct
+{
+  GDestroyNotify func;
+  gpointer data;
+} Later;
+
+static gpointer
+later_thread (gpointer data)
+{
+  Later *later = data;
+
+  /* Not a synchronization: tests that use this pass whenever the call
+   * comes; coming a little later only makes a wait that gives up at once
+   * (the bug such tests look for) show. */
+  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+  later->func (later->data);
+  g_free (later);
+
+  return NULL;
+}
+
+/**
+ * pmt_test_call_later:
+ * @func: what to call, such as pmt_test_gate_open()
+ * @data: its argument
+ *
+ * Calls @func (@data) from a new thread, a little later: for tests of
+ * waits with huge timeouts, which must block until it comes rather than
+ * give up at once.
+ *
+ * Returns: (transfer full): the thread, to join
+ */
+GThread *
+pmt_test_call_later (GDestroyNotify func,
+                     gpointer       data)
+{
+  Later *later = g_new (Later, 1);
+
+  later->func = func;
+  later->data = data;
+
+  return g_thread_new ("pmt-test-later", later_thread, later);
+}
+
 /* Finalization {{{1 */
 
 static void

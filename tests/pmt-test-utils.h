@@ -91,6 +91,8 @@ void      pmt_test_add_guarded_func       (const char     *path,
                                            GTestFunc       func,
                                            gint64          timeout_usec);
 guint     pmt_test_count_open_fds         (void);
+GThread  *pmt_test_call_later             (GDestroyNotify  func,
+                                           gpointer        data);
 
 /* Finalization */
 

@@ -704,17 +704,6 @@ test_programming_errors (void)
   g_assert_null (pmt_completion_queue_next (queue, -1));
 }
 
-static gpointer
-open_gate_later_thread (gpointer data)
-{
-  /* Not a synchronization: the wait must return TRUE whenever the gate
-   * opens; later only shows a wait that gives up at once. */
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_test_gate_open (data);
-
-  return NULL;
-}
-
 static void
 test_next_huge_timeout (void)
 {
@@ -733,7 +722,7 @@ test_next_huge_timeout (void)
   g_assert_no_error (error);
   pmt_test_gate_wait_started (&gate, 1);
 
-  thread = g_thread_new ("opener", open_gate_later_thread, &gate);
+  thread = pmt_test_call_later ((GDestroyNotify) pmt_test_gate_open, &gate);
   next = pmt_completion_queue_next (queue, G_MAXINT64);
   g_thread_join (thread);
   g_assert_true (next == task);

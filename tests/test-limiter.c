@@ -1429,17 +1429,6 @@ test_limiter_stress (Shared        *shared,
   g_assert_cmpuint (pmt_limiter_get_n_waiting (shared->limiter), ==, 0);
 }
 
-static gpointer
-release_later_thread (gpointer data)
-{
-  /* Not a synchronization: the acquire must succeed whenever this
-   * releases; later only shows an acquire that gives up at once. */
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_limiter_release (data);
-
-  return NULL;
-}
-
 static void
 test_limiter_acquire_huge_timeout (void)
 {
@@ -1448,7 +1437,7 @@ test_limiter_acquire_huge_timeout (void)
   GThread *thread;
 
   g_assert_true (pmt_limiter_try_acquire (limiter));
-  thread = g_thread_new ("releaser", release_later_thread, limiter);
+  thread = pmt_test_call_later ((GDestroyNotify) pmt_limiter_release, limiter);
   g_assert_true (pmt_limiter_acquire (limiter, G_MAXINT64, NULL, &error));
   g_assert_no_error (error);
   g_thread_join (thread);

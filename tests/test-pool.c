@@ -2429,17 +2429,6 @@ test_bare_task_in_pool (void)
   pmt_test_shutdown_pool (pool);
 }
 
-static gpointer
-open_gate_later_thread (gpointer data)
-{
-  /* Not a synchronization: the waits must return TRUE whenever the gate
-   * opens; later only shows a wait that gives up at once. */
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_test_gate_open (data);
-
-  return NULL;
-}
-
 typedef enum
 {
   HUGE_WAIT_COMPLETION,
@@ -2464,7 +2453,7 @@ test_huge_timeout (gconstpointer data)
   task = submit (pool, pmt_test_gate_func, &gate);
   pmt_test_gate_wait_started (&gate, 1);
 
-  opener = g_thread_new ("opener", open_gate_later_thread, &gate);
+  opener = pmt_test_call_later ((GDestroyNotify) pmt_test_gate_open, &gate);
   switch (kind)
     {
     case HUGE_WAIT_COMPLETION:

@@ -2619,18 +2619,6 @@ test_wait_for_self (void)
   pmt_test_assert_task_succeeded (task);
 }
 
-static gpointer
-open_gate_later_thread (gpointer data)
-{
-  /* Not a synchronization: whenever the gate opens, the waits must
-   * return TRUE; opening it a little later only makes a wait that gives
-   * up at once (the bug) show. */
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_test_gate_open (data);
-
-  return NULL;
-}
-
 typedef enum
 {
   HUGE_WAIT,
@@ -2656,7 +2644,7 @@ test_wait_huge_timeout (gconstpointer data)
   g_assert_no_error (error);
   pmt_test_gate_wait_started (&gate, 1);
 
-  opener = g_thread_new ("opener", open_gate_later_thread, &gate);
+  opener = pmt_test_call_later ((GDestroyNotify) pmt_test_gate_open, &gate);
   switch (kind)
     {
     case HUGE_WAIT:

@@ -1211,26 +1211,6 @@ test_programming_errors (void)
   stop_and_join (worker);
 }
 
-static gpointer
-open_gate_later_thread (gpointer data)
-{
-  /* Not a synchronization: the wait must return TRUE whenever the gate
-   * opens; later only shows a wait that gives up at once. */
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_test_gate_open (data);
-
-  return NULL;
-}
-
-static gpointer
-stop_later_thread (gpointer data)
-{
-  g_usleep (20 * G_TIME_SPAN_MILLISECOND);
-  pmt_worker_stop (data);
-
-  return NULL;
-}
-
 /* G_MAXINT64 must not overflow into "already expired", as a join or as
  * the idle timeout the thread waits with. */
 static void
@@ -1247,13 +1227,13 @@ test_huge_timeouts (void)
   g_assert_true (pmt_worker_push (worker, task, &error));
   g_assert_no_error (error);
   pmt_test_gate_wait_started (&gate, 1);
-  thread = g_thread_new ("opener", open_gate_later_thread, &gate);
+  thread = pmt_test_call_later ((GDestroyNotify) pmt_test_gate_open, &gate);
   g_assert_true (pmt_task_wait (task, G_MAXINT64));
   g_thread_join (thread);
 
   /* Idle now, waiting with the huge idle timeout: it must stay. */
   g_assert_true (pmt_worker_is_running (worker));
-  thread = g_thread_new ("stopper", stop_later_thread, worker);
+  thread = pmt_test_call_later ((GDestroyNotify) pmt_worker_stop, worker);
   g_assert_true (pmt_worker_join (worker, G_MAXINT64));
   g_thread_join (thread);
   g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
