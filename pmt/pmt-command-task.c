@@ -18,10 +18,10 @@
  * @short_description: A task whose work is a child process
  *
  * pmt_task_new_command() makes a task that runs a command as a child
- * process when a worker or a pool takes it: the C side of the seed's
- * multi-process tools, and how GJS code gets real parallel work.  Its
- * options (working directory, environment, standard input) are set before
- * it is submitted.
+ * process when a worker or a pool takes it: Pmt's C-level tool for
+ * multi-process work, and how GJS code gets real parallel work.  Its
+ * options (working directory, environment, standard input) are set
+ * before it is submitted.
  *
  * The task succeeds with the child's standard output as a #GBytes (a
  * %G_TYPE_BYTES result) when the child exits with status 0.  Otherwise it
@@ -246,24 +246,38 @@ pmt_command_task_init (PmtCommandTask *self)
 }
 
 /**
- * pmt_task_new_command:
+ * pmt_command_task_new:
  * @argv: (array zero-terminated=1): the command and its arguments; the
  *   command is looked up in `PATH`
  *
  * Creates a task that runs @argv as a child process when it runs.
+ *
+ * Returns: (transfer full): a new #PmtCommandTask
+ */
+PmtCommandTask *
+pmt_command_task_new (const char * const *argv)
+{
+  g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
+
+  return g_object_new (PMT_TYPE_COMMAND_TASK, "argv", argv, NULL);
+}
+
+/**
+ * pmt_task_new_command:
+ * @argv: (array zero-terminated=1): the command and its arguments; the
+ *   command is looked up in `PATH`
+ *
+ * pmt_command_task_new(), returning the task as a #PmtTask, as the other
+ * task constructors do.
  *
  * Returns: (transfer full) (type PmtCommandTask): a new #PmtCommandTask
  */
 PmtTask *
 pmt_task_new_command (const char * const *argv)
 {
-  PmtCommandTask *self;
-
   g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
 
-  self = g_object_new (PMT_TYPE_COMMAND_TASK, "argv", argv, NULL);
-
-  return PMT_TASK (self);
+  return PMT_TASK (pmt_command_task_new (argv));
 }
 
 /**

@@ -32,6 +32,8 @@ PMT_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (PmtCommandTask, pmt_command_task, PMT, COMMAND_TASK, PmtTask)
 
 PMT_AVAILABLE_IN_ALL
+PmtCommandTask     *pmt_command_task_new              (const char * const *argv) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
 PmtTask            *pmt_task_new_command              (const char * const *argv) G_GNUC_WARN_UNUSED_RESULT;
 PMT_AVAILABLE_IN_ALL
 const char * const *pmt_command_task_get_argv         (PmtCommandTask     *self);

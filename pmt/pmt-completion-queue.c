@@ -15,9 +15,10 @@
  * @title: PmtCompletionQueue
  * @short_description: Tasks in the order they finish
  *
- * A #PmtCompletionQueue hands tasks back in the order they finish: the
- * seed's `Pool.as_completed()`.  Add tasks with pmt_completion_queue_add()
- * (or make one from an array with pmt_pool_as_completed()), then call
+ * A #PmtCompletionQueue hands tasks back in the order they finish, like
+ * PyMultiTasking's `Pool.as_completed()`.  Add tasks with
+ * pmt_completion_queue_add() (or make one from an array with
+ * pmt_pool_as_completed()), then call
  * pmt_completion_queue_next() until it returns %NULL.  It blocks on a
  * condition, never polls; in a thread of a pool, it runs the pool's queued
  * work while it waits, as every wait of Pmt does.
@@ -254,7 +255,7 @@ pmt_completion_queue_get_n_pending (PmtCompletionQueue *self)
  * @n_tasks: the number of @tasks
  *
  * Makes a completion queue holding @tasks, to take them in the order
- * they finish: the seed's `Pool.as_completed()`.
+ * they finish: PyMultiTasking's `Pool.as_completed()`.
  *
  * Returns: (transfer full): a new #PmtCompletionQueue
  */

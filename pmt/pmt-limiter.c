@@ -20,9 +20,9 @@
  * started waiting first gets the limiter first, and a newcomer never
  * overtakes a waiter even when the limiter is free at that instant.
  *
- * The seed's `@Limiter(n)` is pmt_limiter_run() (blocking: the caller runs
- * its function under the limiter) or #PmtTask:limiter (non-blocking: the
- * task acquires it in its worker).
+ * PyMultiTasking's `@Limiter(n)` is pmt_limiter_run() (blocking: the
+ * caller runs its function under the limiter) or #PmtTask:limiter
+ * (non-blocking: the task acquires it in its worker).
  *
  * #PmtLimiter:limit may change at any time: raising it wakes waiters,
  * lowering it never takes the limiter from a holder; newcomers then wait
@@ -557,7 +557,7 @@ pmt_limiter_acquire_finish (PmtLimiter    *self,
  * @user_data: data for @func
  * @error: return location for a #GError
  *
- * Runs @func in the calling thread while holding the limiter: the seed's
+ * Runs @func in the calling thread while holding the limiter: PyMultiTasking's
  * blocking `@Limiter(n)`.  The limiter is released when @func returns.
  *
  * Returns: %TRUE when @func ran; %FALSE with the error of

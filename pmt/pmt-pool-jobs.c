@@ -293,19 +293,13 @@ static GPtrArray *
 new_map_tasks (PmtTaskFunc     func,
                gpointer        user_data,
                GDestroyNotify  notify,
-               gpointer       *items,
                guint           n_items)
 {
   GPtrArray *tasks = g_ptr_array_new_full (n_items, g_object_unref);
   PmtTaskClosure *closure = _pmt_task_closure_new (func, user_data, notify);
 
   for (guint i = 0; i < n_items; i++)
-    {
-      PmtTask *task = _pmt_task_new_from_closure (closure);
-
-      pmt_task_set_task_data (task, items[i], NULL);
-      g_ptr_array_add (tasks, task);
-    }
+    g_ptr_array_add (tasks, _pmt_task_new_from_closure (closure));
   _pmt_task_closure_unref (closure);
 
   return tasks;
@@ -361,6 +355,40 @@ push_chunks_locked (PmtPool   *self,
   return n_start;
 }
 
+/* Submits the tasks of one map() in chunks; all or none.  Takes @tasks
+ * and returns them, or NULL. */
+static GPtrArray *
+submit_map (PmtPool     *self,
+            GPtrArray   *tasks,
+            guint        chunk_size,
+            const char  *func,
+            GError     **error)
+{
+  g_autoptr(GPtrArray) owned = tasks;
+  PmtTaskEnqueue enqueued = PMT_TASK_ENQUEUE_OK;
+  PmtTask *failed = NULL;
+  guint mask = 0, n_start = 0;
+  gboolean accepted;
+
+  _pmt_pool_lock (self);
+  if (chunk_size == 0)
+    chunk_size = MAX (1, (tasks->len + self->max_workers - 1) / self->max_workers);
+  accepted = _pmt_pool_accepting_locked (self, error);
+  if (accepted)
+    enqueued = mark_all_queued_locked (self, tasks, &failed);
+  if (accepted && enqueued == PMT_TASK_ENQUEUE_OK)
+    n_start = push_chunks_locked (self, tasks, chunk_size, &mask);
+  _pmt_pool_unlock (self);
+
+  if (!accepted || !_pmt_task_check_enqueued (failed, enqueued, func, error))
+    return NULL;
+
+  _pmt_pool_notify (self, mask);
+  _pmt_pool_start_workers (self, n_start);
+
+  return g_steal_pointer (&owned);
+}
+
 /**
  * pmt_pool_map: (skip)
  * @self: a #PmtPool
@@ -379,7 +407,8 @@ push_chunks_locked (PmtPool   *self,
  * pmt_task_get_task_data().  Chunks only change how the items travel
  * through the queue: every item has its own task, result and error, and
  * a task waiting for another of its own chunk does not deadlock (its
- * thread runs the rest of the chunk while it waits).
+ * thread runs the rest of the chunk while it waits).  Bindings, which
+ * cannot hand over bare pointers, use pmt_pool_map_values().
  *
  * Returns: (transfer container) (element-type PmtTask) (nullable): the
  *   tasks in the order of @items, or %NULL when refused (then nothing was
@@ -396,33 +425,59 @@ pmt_pool_map (PmtPool         *self,
               GError         **error)
 {
   g_autoptr(GPtrArray) tasks = NULL;
-  PmtTaskEnqueue enqueued = PMT_TASK_ENQUEUE_OK;
-  PmtTask *failed = NULL;
-  guint mask = 0, n_start = 0;
-  gboolean accepted;
 
   g_return_val_if_fail (PMT_IS_POOL (self), NULL);
   g_return_val_if_fail (func != NULL, NULL);
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  tasks = new_map_tasks (func, user_data, notify, items, n_items);
+  tasks = new_map_tasks (func, user_data, notify, n_items);
+  for (guint i = 0; i < n_items; i++)
+    pmt_task_set_task_data (g_ptr_array_index (tasks, i), items[i], NULL);
 
-  _pmt_pool_lock (self);
-  if (chunk_size == 0)
-    chunk_size = MAX (1, (n_items + self->max_workers - 1) / self->max_workers);
-  accepted = _pmt_pool_accepting_locked (self, error);
-  if (accepted)
-    enqueued = mark_all_queued_locked (self, tasks, &failed);
-  if (accepted && enqueued == PMT_TASK_ENQUEUE_OK)
-    n_start = push_chunks_locked (self, tasks, chunk_size, &mask);
-  _pmt_pool_unlock (self);
+  return submit_map (self, g_steal_pointer (&tasks), chunk_size, G_STRFUNC, error);
+}
 
-  if (!accepted || !_pmt_task_check_enqueued (failed, enqueued, G_STRFUNC, error))
-    return NULL;
+/**
+ * pmt_pool_map_values: (rename-to pmt_pool_map)
+ * @self: a #PmtPool
+ * @func: (scope notified) (closure user_data) (destroy notify): the work,
+ *   called once per item
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data once every task let go of @func
+ * @items: (array length=n_items): the items
+ * @n_items: the number of @items
+ * @chunk_size: how many items a worker takes from the queue at once, or
+ *   0 to spread them evenly over #PmtPool:max-workers
+ * @error: return location for a #GError
+ *
+ * pmt_pool_map() for bindings: each task's item is a #GValue, copied,
+ * which @func reads with pmt_task_get_task_value().
+ *
+ * Returns: (transfer container) (element-type PmtTask) (nullable): the
+ *   tasks in the order of @items, or %NULL when refused (then nothing was
+ *   submitted)
+ */
+GPtrArray *
+pmt_pool_map_values (PmtPool         *self,
+                     PmtTaskFunc      func,
+                     gpointer         user_data,
+                     GDestroyNotify   notify,
+                     const GValue    *items,
+                     guint            n_items,
+                     guint            chunk_size,
+                     GError         **error)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
 
-  _pmt_pool_notify (self, mask);
-  _pmt_pool_start_workers (self, n_start);
+  g_return_val_if_fail (PMT_IS_POOL (self), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return g_steal_pointer (&tasks);
+  tasks = new_map_tasks (func, user_data, notify, n_items);
+  for (guint i = 0; i < n_items; i++)
+    pmt_task_set_task_value (g_ptr_array_index (tasks, i), &items[i]);
+
+  return submit_map (self, g_steal_pointer (&tasks), chunk_size, G_STRFUNC, error);
 }

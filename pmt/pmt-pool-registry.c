@@ -104,7 +104,7 @@ _pmt_pool_register (PmtPool  *self,
  * pmt_pool_lookup:
  * @name: a pool name
  *
- * Finds a pool by name: the seed's `get_pool_by_name`.
+ * Finds a pool by name: PyMultiTasking's `get_pool_by_name`.
  *
  * Returns: (transfer full) (nullable): the pool, or %NULL
  */
@@ -138,7 +138,7 @@ compare_pool_names (gconstpointer a,
 /**
  * pmt_pool_list_pools:
  *
- * Lists the registered pools (the seed's `get_pools`), by name.
+ * Lists the registered pools (PyMultiTasking's `get_pools`), by name.
  *
  * Returns: (transfer full) (element-type PmtPool): the pools; free with
  *   `g_list_free_full (pools, g_object_unref)`
@@ -172,7 +172,7 @@ pmt_pool_list_pools (void)
  * @timeout_usec: how long to wait in all, in microseconds: negative
  *   waits forever, 0 only checks
  *
- * Joins every registered pool (the seed's `join_pools`): see
+ * Joins every registered pool (PyMultiTasking's `join_pools`): see
  * pmt_pool_join().
  *
  * Returns: %TRUE when every pool completed its work and stopped in time

@@ -24,7 +24,7 @@
  * equal priorities in submission order.  A push and a take cost O(log n).
  *
  * Workers start on demand while queued tasks outnumber idle workers;
- * #PmtPool:min-workers of them are started at once and kept (the seed's
+ * #PmtPool:min-workers of them are started at once and kept (PyMultiTasking's
  * `prepopulate`); the others exit after idling #PmtPool:idle-timeout.
  *
  * Every pool is in a process-wide registry by name:
@@ -692,7 +692,7 @@ pmt_pool_class_init (PmtPoolClass *klass)
   /**
    * PmtPool:min-workers:
    *
-   * Workers started at once and kept even when idle (the seed's
+   * Workers started at once and kept even when idle (PyMultiTasking's
    * `prepopulate`), up to #PmtPool:max-workers.
    */
   properties[PMT_POOL_PROP_MIN_WORKERS] =
@@ -777,6 +777,47 @@ pmt_pool_new (const char  *name,
   return g_initable_new (PMT_TYPE_POOL, NULL, error,
                          "name", name,
                          "max-workers", max_workers,
+                         NULL);
+}
+
+/**
+ * pmt_pool_new_for_context:
+ * @name: (nullable): a name unique in the process, or %NULL for a new
+ *   one
+ * @max_workers: the most workers at once, or 0 for the number of
+ *   processors
+ * @context: (nullable): the #PmtPool:main-context, or %NULL for the
+ *   calling thread's default main context
+ * @error: return location for a #GError
+ *
+ * pmt_pool_new() with a #PmtPool:main-context: its tasks emit
+ * #PmtTask::completed there, its monitoring properties notify there, and
+ * the data bindings handed in is released there.  This is the pool GTK
+ * applications and GJS scripts want: with %NULL, it delivers everything
+ * to the thread that made it, as long as that thread runs its main loop.
+ *
+ * Returns: (transfer full) (nullable): a new #PmtPool, or %NULL with
+ *   %PMT_ERROR_NAME_IN_USE
+ */
+PmtPool *
+pmt_pool_new_for_context (const char    *name,
+                          guint          max_workers,
+                          GMainContext  *context,
+                          GError       **error)
+{
+  g_autoptr(GMainContext) main_context = NULL;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  main_context = context != NULL ? g_main_context_ref (context)
+                                 : g_main_context_ref_thread_default ();
+  if (max_workers == 0)
+    max_workers = MAX (g_get_num_processors (), 1);
+
+  return g_initable_new (PMT_TYPE_POOL, NULL, error,
+                         "name", name,
+                         "max-workers", max_workers,
+                         "main-context", main_context,
                          NULL);
 }
 
@@ -952,27 +993,26 @@ pmt_pool_submit (PmtPool         *self,
  * @argv: (array zero-terminated=1): the command and its arguments
  * @error: return location for a #GError
  *
- * Creates a command task (see pmt_task_new_command()) with @priority and
+ * Creates a command task (see pmt_command_task_new()) with @priority and
  * pushes it, as pmt_pool_push() does.
  *
- * Returns: (transfer full) (nullable) (type PmtCommandTask): the task, or
- *   %NULL when refused
+ * Returns: (transfer full) (nullable): the task, or %NULL when refused
  */
-PmtTask *
+PmtCommandTask *
 pmt_pool_submit_command (PmtPool             *self,
                          gint                 priority,
                          const char * const  *argv,
                          GError             **error)
 {
-  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(PmtCommandTask) task = NULL;
 
   g_return_val_if_fail (PMT_IS_POOL (self), NULL);
   g_return_val_if_fail (argv != NULL && argv[0] != NULL, NULL);
 
-  task = pmt_task_new_command (argv);
-  pmt_task_set_priority (task, priority);
+  task = pmt_command_task_new (argv);
+  pmt_task_set_priority (PMT_TASK (task), priority);
 
-  if (!pmt_pool_push (self, task, error))
+  if (!pmt_pool_push (self, PMT_TASK (task), error))
     return NULL;
 
   return g_steal_pointer (&task);
@@ -1444,7 +1484,7 @@ pmt_pool_set_max_workers (PmtPool *self,
  * @min_workers: how many workers to keep
  *
  * Sets #PmtPool:min-workers and starts that many workers now (up to
- * #PmtPool:max-workers): the seed's `prepopulate`.
+ * #PmtPool:max-workers): PyMultiTasking's `prepopulate`.
  */
 void
 pmt_pool_set_min_workers (PmtPool *self,

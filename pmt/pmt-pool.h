@@ -79,6 +79,11 @@ PmtPool            *pmt_pool_new                (const char        *name,
                                                  guint              max_workers,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
 PMT_AVAILABLE_IN_ALL
+PmtPool            *pmt_pool_new_for_context    (const char        *name,
+                                                 guint              max_workers,
+                                                 GMainContext      *context,
+                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
 PmtPool            *pmt_pool_lookup             (const char        *name) G_GNUC_WARN_UNUSED_RESULT;
 PMT_AVAILABLE_IN_ALL
 GList              *pmt_pool_list_pools         (void) G_GNUC_WARN_UNUSED_RESULT;
@@ -112,7 +117,7 @@ gboolean            pmt_pool_execute_full       (PmtPool           *self,
                                                  GDestroyNotify     notify,
                                                  GError           **error);
 PMT_AVAILABLE_IN_ALL
-PmtTask            *pmt_pool_submit_command     (PmtPool           *self,
+PmtCommandTask     *pmt_pool_submit_command     (PmtPool           *self,
                                                  gint               priority,
                                                  const char * const *argv,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
@@ -126,6 +131,15 @@ GPtrArray          *pmt_pool_map                (PmtPool           *self,
                                                  gpointer           user_data,
                                                  GDestroyNotify     notify,
                                                  gpointer          *items,
+                                                 guint              n_items,
+                                                 guint              chunk_size,
+                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
+GPtrArray          *pmt_pool_map_values         (PmtPool           *self,
+                                                 PmtTaskFunc        func,
+                                                 gpointer           user_data,
+                                                 GDestroyNotify     notify,
+                                                 const GValue      *items,
                                                  guint              n_items,
                                                  guint              chunk_size,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -24,6 +24,7 @@ typedef struct
 
   gpointer task_data;
   GDestroyNotify task_data_notify;
+  GValue task_value;        /* the bindings' per-call data */
 
   PmtLimiter *limiter;
   GMainContext *main_context;

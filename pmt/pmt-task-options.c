@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "pmt-limiter.h"
 #include "pmt-task-fields-private.h"
 /* The options of a task, settable until it is submitted: a worker reads
@@ -246,8 +248,8 @@ pmt_task_set_main_context (PmtTask      *self,
  * @notify: (nullable): frees @user_data
  *
  * Sets a function to run in the thread that ran the task, right after its
- * function, with the result in the task and before any waiter wakes (the
- * seed's `callback_func`).  It does not run for a task cancelled before
+ * function, with the result in the task and before any waiter wakes
+ * (PyMultiTasking's `callback_func`).  It does not run for a task cancelled before
  * it started.  Only before the task is submitted.
  */
 void
@@ -283,7 +285,7 @@ pmt_task_set_callback (PmtTask         *self,
 }
 
 /**
- * pmt_task_get_task_data:
+ * pmt_task_get_task_data: (skip)
  * @self: a #PmtTask
  *
  * Gets the data set with pmt_task_set_task_data().
@@ -308,13 +310,15 @@ pmt_task_get_task_data (PmtTask *self)
 }
 
 /**
- * pmt_task_set_task_data:
+ * pmt_task_set_task_data: (skip)
  * @self: a #PmtTask
  * @task_data: (nullable): per-call data
  * @notify: (nullable): frees @task_data when it is replaced or the task
  *   is finalized
  *
  * Attaches per-call data to the task, as g_task_set_task_data() does.
+ * Bindings, which cannot hand over a bare pointer and its destroy
+ * notify, use pmt_task_set_task_value() instead.
  */
 void
 pmt_task_set_task_data (PmtTask        *self,
@@ -338,4 +342,76 @@ pmt_task_set_task_data (PmtTask        *self,
 
   if (old_notify != NULL)
     old_notify (old_data);
+}
+
+/**
+ * pmt_task_set_task_value:
+ * @self: a #PmtTask
+ * @value: (nullable): per-call data, copied; %NULL clears it
+ *
+ * Attaches per-call data to the task as a #GValue: the form of
+ * pmt_task_set_task_data() for bindings (a Python object, a JS value, a
+ * string, an object…).  The task's function reads it back with
+ * pmt_task_get_task_value().  Only before the task is submitted: the
+ * running thread reads it without a lock.  The value is released with the
+ * task.
+ */
+void
+pmt_task_set_task_value (PmtTask      *self,
+                         const GValue *value)
+{
+  PmtTaskPrivate *priv;
+  GValue old = G_VALUE_INIT;
+
+  g_return_if_fail (PMT_IS_TASK (self));
+  g_return_if_fail (value == NULL || G_IS_VALUE (value));
+
+  priv = _pmt_task_get_priv (self);
+  g_mutex_lock (&priv->mutex);
+  if (priv->state != PMT_TASK_STATE_PENDING)
+    {
+      g_mutex_unlock (&priv->mutex);
+      report_options_fixed (self, G_STRFUNC);
+      return;
+    }
+  /* Moved out (a GValue may be moved bitwise), to be unset unlocked. */
+  old = _pmt_task_ensure_extra_locked (priv)->task_value;
+  memset (&priv->extra->task_value, 0, sizeof (GValue));
+  if (value != NULL)
+    {
+      g_value_init (&priv->extra->task_value, G_VALUE_TYPE (value));
+      g_value_copy (value, &priv->extra->task_value);
+    }
+  g_mutex_unlock (&priv->mutex);
+
+  /* Outside the lock: unsetting may run a binding's code. */
+  if (G_IS_VALUE (&old))
+    g_value_unset (&old);
+}
+
+/**
+ * pmt_task_get_task_value:
+ * @self: a #PmtTask
+ *
+ * Gets the per-call data set with pmt_task_set_task_value(), by
+ * pmt_pool_map_values() or by pmt_threaded_call_value().
+ *
+ * Returns: (transfer none) (nullable): the task's value, or %NULL when it
+ *   has none
+ */
+const GValue *
+pmt_task_get_task_value (PmtTask *self)
+{
+  PmtTaskPrivate *priv;
+  const GValue *value = NULL;
+
+  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
+
+  priv = _pmt_task_get_priv (self);
+  g_mutex_lock (&priv->mutex);
+  if (priv->extra != NULL && G_IS_VALUE (&priv->extra->task_value))
+    value = &priv->extra->task_value;
+  g_mutex_unlock (&priv->mutex);
+
+  return value;
 }

@@ -65,13 +65,14 @@ pmt_task_return_value (PmtTask      *self,
 }
 
 /**
- * pmt_task_return_pointer:
+ * pmt_task_return_pointer: (skip)
  * @self: a #PmtTask
  * @result: (nullable) (transfer full): the result
  * @result_destroy: (nullable): frees @result with the task
  *
  * Reports success with @result as the result, read back with
  * pmt_task_get_result_pointer().  Only from the running task, once.
+ * Bindings report a result with pmt_task_return_value().
  */
 void
 pmt_task_return_pointer (PmtTask        *self,
@@ -224,7 +225,7 @@ outcome_readable (PmtTask *self)
  * pmt_task_get_result:
  * @self: a #PmtTask
  *
- * Gets the result of a task that succeeded with a value (the seed's
+ * Gets the result of a task that succeeded with a value (PyMultiTasking's
  * `results`).  Results of pmt_task_return_pointer() come as a
  * %G_TYPE_POINTER value.
  *
@@ -248,11 +249,12 @@ pmt_task_get_result (PmtTask *self)
 }
 
 /**
- * pmt_task_get_result_pointer:
+ * pmt_task_get_result_pointer: (skip)
  * @self: a #PmtTask
  *
  * Gets the result of a task that reported it with
- * pmt_task_return_pointer().
+ * pmt_task_return_pointer().  Bindings read results with
+ * pmt_task_get_result().
  *
  * Returns: (transfer none) (nullable): the result given to
  *   pmt_task_return_pointer(), or %NULL

@@ -115,7 +115,7 @@ wait_tasks (PmtTask    **tasks,
  *   forever, 0 only checks
  *
  * Blocks until the task reached a terminal state and its waiters were
- * woken, or until the timeout (the seed's `Event.wait()`).  In a thread
+ * woken, or until the timeout (PyMultiTasking's `Event.wait()`).  In a thread
  * of a pool, the thread runs the pool's queued work meanwhile.  A task
  * cannot wait for itself: that is a programming error.
  *

@@ -18,7 +18,7 @@
  * @short_description: A unit of work that is also an event
  *
  * A #PmtTask wraps a function to run on another thread.  It is also an
- * event (the seed's `threading.Event`): any thread can wait for it with
+ * event (PyMultiTasking's `threading.Event`): any thread can wait for it with
  * pmt_task_wait(), pmt_task_wait_all(), pmt_task_wait_any() or, from a
  * main loop, pmt_task_wait_async().
  *
@@ -185,6 +185,8 @@ pmt_task_finalize (GObject *object)
   free_closures (&closures);
   if (PMT_TASK_EXTRA (priv, task_data_notify) != NULL)
     priv->extra->task_data_notify (priv->extra->task_data);
+  if (priv->extra != NULL && G_IS_VALUE (&priv->extra->task_value))
+    g_value_unset (&priv->extra->task_value);
 
   clear_result (priv);
   g_clear_error (&priv->error);
@@ -337,7 +339,7 @@ pmt_task_class_init (PmtTaskClass *klass)
   /**
    * PmtTask:store-result:
    *
-   * Whether the task keeps its result after its callback ran (the seed's
+   * Whether the task keeps its result after its callback ran (PyMultiTasking's
    * `store_return`).  When %FALSE the result is handed to the callback
    * and then dropped; an error is always kept.
    */
@@ -350,7 +352,7 @@ pmt_task_class_init (PmtTaskClass *klass)
    * PmtTask:limiter:
    *
    * A #PmtLimiter that the running thread acquires before the function
-   * and releases after it, also when it fails (the seed's
+   * and releases after it, also when it fails (PyMultiTasking's
    * `_task_semaphore`).  A cancelled task stops waiting for it.
    */
   _pmt_task_properties[PMT_TASK_PROP_LIMITER] =
@@ -380,9 +382,10 @@ pmt_task_class_init (PmtTaskClass *klass)
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
-   * PmtTask:task-data:
+   * PmtTask:task-data: (skip)
    *
-   * Per-call data set with pmt_task_set_task_data().
+   * Per-call data set with pmt_task_set_task_data().  Bindings use
+   * pmt_task_get_task_value() instead.
    */
   _pmt_task_properties[PMT_TASK_PROP_TASK_DATA] =
     g_param_spec_pointer ("task-data", NULL, NULL,
@@ -908,7 +911,7 @@ pmt_task_get_state (PmtTask *self)
  * pmt_task_is_done:
  * @self: a #PmtTask
  *
- * Whether the task reached a terminal state: the seed's `Event.is_set()`.
+ * Whether the task reached a terminal state: PyMultiTasking's `Event.is_set()`.
  *
  * Returns: %TRUE when the task succeeded, failed or was cancelled
  */

@@ -149,6 +149,11 @@ PMT_AVAILABLE_IN_ALL
 void              pmt_task_set_task_data     (PmtTask          *self,
                                               gpointer          task_data,
                                               GDestroyNotify    notify);
+PMT_AVAILABLE_IN_ALL
+const GValue     *pmt_task_get_task_value    (PmtTask          *self);
+PMT_AVAILABLE_IN_ALL
+void              pmt_task_set_task_value    (PmtTask          *self,
+                                              const GValue     *value);
 
 PMT_AVAILABLE_IN_ALL
 void              pmt_task_return_value      (PmtTask          *self,

@@ -20,7 +20,7 @@
  *
  * A #PmtThreaded wraps a function so that each call runs it on another
  * thread: pmt_threaded_call() returns a new #PmtTask at once, whose
- * #PmtTask:task-data is the call's data.  It is the seed's `@Threaded`
+ * #PmtTask:task-data is the call's data.  It is PyMultiTasking's `@Threaded`
  * decorator.  Where the calls run is #PmtThreaded:mode:
  *
  * - %PMT_THREADED_MODE_THREAD: a new worker thread per call, which ends
@@ -28,7 +28,7 @@
  * - %PMT_THREADED_MODE_DAEMON: one persistent worker, in call order;
  *   #PmtThreaded:worker lets several #PmtThreaded share a given worker,
  *   and if the worker stopped or was killed the next call starts a new one
- *   (the seed's respawn);
+ *   (PyMultiTasking's respawn);
  * - %PMT_THREADED_MODE_POOL: #PmtThreaded:pool if set; else the pool named
  *   #PmtThreaded:pool-name, found in the registry or created on first use
  *   (so #PmtThreaded objects with the same pool name share one pool); else
@@ -41,8 +41,9 @@
  * pmt_threaded_set_callback(); workers and pools made here get the
  * `worker-*` and `pool-*` properties.
  *
- * A limiter composes both ways of the seed: non-blocking (each task
- * acquires it in its worker, and the call returns at once) or blocking
+ * A limiter composes both ways of PyMultiTasking's `@Limiter`:
+ * non-blocking (each task acquires it in its worker, and the call returns
+ * at once) or blocking
  * (the call acquires it in the caller's thread, blocking while it is
  * full, and the task releases it when it is done).
  *
@@ -465,7 +466,7 @@ new_worker (gint64 idle_timeout)
   return g_object_new (PMT_TYPE_WORKER, "name", name, "idle-timeout", idle_timeout, NULL);
 }
 
-/* The daemon worker, replaced when it stopped: the seed's respawn. */
+/* The daemon worker, replaced when it stopped: PyMultiTasking's respawn. */
 static PmtWorker *
 dup_daemon_worker (PmtThreaded *self)
 {
@@ -587,8 +588,75 @@ release_limiter (gpointer data)
   g_object_unref (limiter);
 }
 
+/* A new task for one call, with the options of @self; how to start it
+ * goes to @mode and @blocking_limiter (a new reference, or NULL).  NULL
+ * with a critical for a PmtThreaded without a function, as bindings can
+ * make one with g_object_new(). */
+static PmtTask *
+new_call_task (PmtThreaded      *self,
+               const char       *func,
+               PmtThreadedMode  *mode,
+               PmtLimiter      **blocking_limiter)
+{
+  PmtTask *task;
+
+  if (self->func == NULL)
+    {
+      g_critical ("%s: this PmtThreaded has no function to call; make it with "
+                  "pmt_threaded_new()", func);
+      return NULL;
+    }
+
+  task = _pmt_task_new_from_closure (self->func);
+  *blocking_limiter = NULL;
+
+  g_mutex_lock (&self->mutex);
+  *mode = self->mode;
+  pmt_task_set_priority (task, self->priority);
+  pmt_task_set_store_result (task, self->store_result);
+  pmt_task_set_main_context (task, self->main_context);
+  if (self->callback != NULL)
+    _pmt_task_set_closure_callback (task, self->callback);
+  if (self->limiter != NULL && self->limiter_blocking)
+    *blocking_limiter = g_object_ref (self->limiter);
+  else if (self->limiter != NULL)
+    pmt_task_set_limiter (task, self->limiter);
+  g_mutex_unlock (&self->mutex);
+
+  return task;
+}
+
+/* Acquires a blocking limiter, then submits @task; takes both. */
+static PmtTask *
+start_call (PmtThreaded      *self,
+            PmtTask          *task,
+            PmtThreadedMode   mode,
+            PmtLimiter       *blocking_limiter,
+            GError          **error)
+{
+  g_autoptr(PmtTask) owned = task;
+  g_autoptr(PmtLimiter) limiter = blocking_limiter;
+
+  if (limiter != NULL && !pmt_limiter_acquire (limiter, -1, NULL, error))
+    return NULL;
+
+  if (!submit (self, mode, task, error))
+    {
+      if (limiter != NULL)
+        pmt_limiter_release (limiter);
+      return NULL;
+    }
+
+  /* Held until the task is done, whatever its end. */
+  if (limiter != NULL &&
+      !_pmt_task_add_done_notify (task, release_limiter, g_object_ref (limiter)))
+    release_limiter (g_object_ref (limiter));
+
+  return g_steal_pointer (&owned);
+}
+
 /**
- * pmt_threaded_call:
+ * pmt_threaded_call: (skip)
  * @self: a #PmtThreaded
  * @call_data: (nullable): data for this call, the task's
  *   #PmtTask:task-data
@@ -597,7 +665,7 @@ release_limiter (gpointer data)
  *
  * Runs the function in a new task, where #PmtThreaded:mode says, and
  * returns at once, unless a blocking limiter is full: then it waits for
- * it first.
+ * it first.  Bindings use pmt_threaded_call_value().
  *
  * Returns: (transfer full) (nullable): the task, or %NULL when the worker
  *   or pool refused it (then @call_data_notify has run)
@@ -608,54 +676,51 @@ pmt_threaded_call (PmtThreaded     *self,
                    GDestroyNotify   call_data_notify,
                    GError         **error)
 {
-  g_autoptr(PmtTask) task = NULL;
-  g_autoptr(PmtLimiter) blocking_limiter = NULL;
+  PmtLimiter *blocking_limiter;
   PmtThreadedMode mode;
+  PmtTask *task;
 
   g_return_val_if_fail (PMT_IS_THREADED (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* Bindings can make one with g_object_new(), without a function. */
-  if (self->func == NULL)
-    {
-      g_critical ("%s: this PmtThreaded has no function to call; make it with "
-                  "pmt_threaded_new()", G_STRFUNC);
-      return NULL;
-    }
-
-  task = _pmt_task_new_from_closure (self->func);
+  if ((task = new_call_task (self, G_STRFUNC, &mode, &blocking_limiter)) == NULL)
+    return NULL;
   pmt_task_set_task_data (task, call_data, call_data_notify);
 
-  g_mutex_lock (&self->mutex);
-  mode = self->mode;
-  pmt_task_set_priority (task, self->priority);
-  pmt_task_set_store_result (task, self->store_result);
-  pmt_task_set_main_context (task, self->main_context);
-  if (self->callback != NULL)
-    _pmt_task_set_closure_callback (task, self->callback);
-  if (self->limiter != NULL && self->limiter_blocking)
-    blocking_limiter = g_object_ref (self->limiter);
-  else if (self->limiter != NULL)
-    pmt_task_set_limiter (task, self->limiter);
-  g_mutex_unlock (&self->mutex);
+  return start_call (self, task, mode, blocking_limiter, error);
+}
 
-  if (blocking_limiter != NULL &&
-      !pmt_limiter_acquire (blocking_limiter, -1, NULL, error))
+/**
+ * pmt_threaded_call_value:
+ * @self: a #PmtThreaded
+ * @call_value: (nullable): data for this call, copied as the task's
+ *   value (pmt_task_get_task_value())
+ * @error: return location for a #GError
+ *
+ * pmt_threaded_call() for bindings: the call's data is a #GValue, which
+ * the function reads with pmt_task_get_task_value().
+ *
+ * Returns: (transfer full) (nullable): the task, or %NULL when the worker
+ *   or pool refused it
+ */
+PmtTask *
+pmt_threaded_call_value (PmtThreaded   *self,
+                         const GValue  *call_value,
+                         GError       **error)
+{
+  PmtLimiter *blocking_limiter;
+  PmtThreadedMode mode;
+  PmtTask *task;
+
+  g_return_val_if_fail (PMT_IS_THREADED (self), NULL);
+  g_return_val_if_fail (call_value == NULL || G_IS_VALUE (call_value), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((task = new_call_task (self, G_STRFUNC, &mode, &blocking_limiter)) == NULL)
     return NULL;
+  pmt_task_set_task_value (task, call_value);
 
-  if (!submit (self, mode, task, error))
-    {
-      if (blocking_limiter != NULL)
-        pmt_limiter_release (blocking_limiter);
-      return NULL;
-    }
-
-  /* Held until the task is done, whatever its end. */
-  if (blocking_limiter != NULL &&
-      !_pmt_task_add_done_notify (task, release_limiter, g_object_ref (blocking_limiter)))
-    release_limiter (g_object_ref (blocking_limiter));
-
-  return g_steal_pointer (&task);
+  return start_call (self, task, mode, blocking_limiter, error);
 }
 
 /**
@@ -922,7 +987,7 @@ pmt_threaded_get_store_result (PmtThreaded *self)
  * @self: a #PmtThreaded
  * @store_result: whether the tasks keep their results
  *
- * Sets #PmtThreaded:store-result (the seed's `_task_store_return`).
+ * Sets #PmtThreaded:store-result (PyMultiTasking's `_task_store_return`).
  */
 void
 pmt_threaded_set_store_result (PmtThreaded *self,
@@ -976,9 +1041,9 @@ pmt_threaded_get_limiter_blocking (PmtThreaded *self)
  * @blocking: %TRUE to acquire it in the calling thread, %FALSE to let
  *   each task acquire it in its worker
  *
- * Limits how many calls run at once.  Blocking (the seed's
+ * Limits how many calls run at once.  Blocking (PyMultiTasking's
  * `@Limiter(n)` over `@Threaded`): pmt_threaded_call() waits for the
- * limiter, and the task releases it when done.  Non-blocking (the seed's
+ * limiter, and the task releases it when done.  Non-blocking (PyMultiTasking's
  * `blocking=False`): the call returns at once and the task waits for the
  * limiter in its worker.
  */
@@ -1006,7 +1071,7 @@ pmt_threaded_set_limiter (PmtThreaded *self,
  * @user_data: data for @callback
  * @notify: (nullable): frees @user_data once no task needs it
  *
- * Sets the callback each task runs after the function (the seed's
+ * Sets the callback each task runs after the function (PyMultiTasking's
  * `callback_func`): see pmt_task_set_callback().
  */
 void

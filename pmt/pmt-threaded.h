@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 /**
  * PmtThreadedMode:
  * @PMT_THREADED_MODE_THREAD: each call runs on a new worker thread, which
- *   ends after the task (the seed's plain `@Threaded`)
+ *   ends after the task (PyMultiTasking's plain `@Threaded`)
  * @PMT_THREADED_MODE_DAEMON: every call goes to one persistent worker, in
  *   order; a new one replaces it if it stopped (`daemon=True`)
  * @PMT_THREADED_MODE_POOL: calls go to a pool: #PmtThreaded:pool if set,
@@ -60,6 +60,10 @@ PMT_AVAILABLE_IN_ALL
 PmtTask         *pmt_threaded_call            (PmtThreaded      *self,
                                                gpointer          call_data,
                                                GDestroyNotify    call_data_notify,
+                                               GError          **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
+PmtTask         *pmt_threaded_call_value      (PmtThreaded      *self,
+                                               const GValue     *call_value,
                                                GError          **error) G_GNUC_WARN_UNUSED_RESULT;
 
 PMT_AVAILABLE_IN_ALL

@@ -16,6 +16,7 @@
 G_BEGIN_DECLS
 
 /* Forward declarations, so each class header can name the others. */
+typedef struct _PmtCommandTask PmtCommandTask;
 typedef struct _PmtCompletionQueue PmtCompletionQueue;
 typedef struct _PmtLimiter PmtLimiter;
 typedef struct _PmtPool    PmtPool;

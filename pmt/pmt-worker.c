@@ -23,14 +23,14 @@
  * the other.
  *
  * pmt_worker_stop() lets the running task finish and cancels the tasks
- * still queued (the seed's `safe_stop`); pmt_worker_kill() also triggers
+ * still queued (PyMultiTasking's `safe_stop`); pmt_worker_kill() also triggers
  * the cancellable of the running task.  Either way every task pushed ends
  * in a terminal state: none is dropped.  pmt_worker_join() waits for the
  * thread to exit.
  *
  * With #PmtWorker:idle-timeout set, the thread exits after idling that
- * long (the seed's `workerAutoKill`); the worker stays usable and the next
- * pmt_worker_push() starts a new thread.
+ * long (PyMultiTasking's `workerAutoKill`); the worker stays usable and
+ * the next pmt_worker_push() starts a new thread.
  *
  * The thread holds a reference on the worker while it runs: stop a worker
  * whose idle timeout is -1 to free it.  The thread is named after the

@@ -626,7 +626,7 @@ test_cancel_by_pool_shutdown (void)
 
   g_assert_true (pmt_pool_push (pool, task, &error));
   g_assert_no_error (error);
-  queued = pmt_pool_submit_command (pool, 0, argv, &error);
+  queued = PMT_TASK (pmt_pool_submit_command (pool, 0, argv, &error));
   g_assert_no_error (error);
 
   pid = read_pid_from_fifo (fifo);
@@ -665,7 +665,7 @@ test_cancel_queued (void)
   blocker = new_pid_command (fifo, "read x < \"$1\"; printf done");
   g_assert_true (pmt_pool_push (pool, blocker, &error));
   g_assert_no_error (error);
-  queued = pmt_pool_submit_command (pool, 0, touch_argv, &error);
+  queued = PMT_TASK (pmt_pool_submit_command (pool, 0, touch_argv, &error));
   g_assert_no_error (error);
 
   read_pid_from_fifo (fifo);
@@ -702,7 +702,7 @@ test_pool_many (void)
 
   for (guint i = 0; i < N_SHORT_COMMANDS; i++)
     {
-      PmtTask *task = pmt_pool_submit_command (pool, 0, argv, &error);
+      PmtTask *task = PMT_TASK (pmt_pool_submit_command (pool, 0, argv, &error));
 
       g_assert_no_error (error);
       g_assert_true (PMT_IS_COMMAND_TASK (task));
@@ -1010,9 +1010,9 @@ test_wait_any_all (void)
   pool = pmt_pool_new (NULL, 2, &error);
   g_assert_no_error (error);
 
-  tasks[0] = pmt_pool_submit_command (pool, 0, slow_argv, &error);
+  tasks[0] = PMT_TASK (pmt_pool_submit_command (pool, 0, slow_argv, &error));
   g_assert_no_error (error);
-  tasks[1] = pmt_pool_submit_command (pool, 0, fast_argv, &error);
+  tasks[1] = PMT_TASK (pmt_pool_submit_command (pool, 0, fast_argv, &error));
   g_assert_no_error (error);
 
   g_assert_cmpint (pmt_task_wait_any (tasks, 2, SAFETY_TIMEOUT_USEC), ==, 1);
@@ -1050,9 +1050,9 @@ test_as_completed (void)
   g_assert_no_error (error);
 
   /* The slow one is submitted first, and blocks until released. */
-  slow = pmt_pool_submit_command (pool, 0, slow_argv, &error);
+  slow = PMT_TASK (pmt_pool_submit_command (pool, 0, slow_argv, &error));
   g_assert_no_error (error);
-  fast = pmt_pool_submit_command (pool, 0, fast_argv, &error);
+  fast = PMT_TASK (pmt_pool_submit_command (pool, 0, fast_argv, &error));
   g_assert_no_error (error);
 
   tasks[0] = slow;
@@ -1321,6 +1321,7 @@ test_bare_command_task (void)
   const char *argv[] = { "printf", "by-property", NULL };
   g_autoptr(PmtTask) bare = g_object_new (PMT_TYPE_COMMAND_TASK, NULL);
   g_autoptr(PmtTask) task = g_object_new (PMT_TYPE_COMMAND_TASK, "argv", argv, NULL);
+  g_autoptr(PmtCommandTask) typed = NULL;
   g_auto(GStrv) read_back = NULL;
 
   pmt_task_run (bare);
@@ -1331,6 +1332,10 @@ test_bare_command_task (void)
   g_assert_cmpstrv (read_back, argv);
   pmt_task_run (task);
   assert_output (task, "by-property");
+
+  typed = pmt_command_task_new (argv);
+  g_assert_true (PMT_IS_COMMAND_TASK (typed));
+  g_assert_cmpstrv ((char **) pmt_command_task_get_argv (typed), argv);
 }
 
 int

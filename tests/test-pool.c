@@ -2478,6 +2478,81 @@ test_huge_timeout (gconstpointer data)
 }
 
 
+static void
+return_value_func (PmtTask  *task,
+                   gpointer  user_data)
+{
+  pmt_task_return_value (task, pmt_task_get_task_value (task));
+}
+
+/* map() for bindings: one task per GValue, in order. */
+static void
+test_map_values (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
+  g_autoptr(GPtrArray) tasks = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue items[5] = { G_VALUE_INIT, };
+
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    {
+      g_value_init (&items[i], G_TYPE_UINT);
+      g_value_set_uint (&items[i], 10 * i);
+    }
+
+  tasks = pmt_pool_map_values (pool, return_value_func, NULL, NULL, items, G_N_ELEMENTS (items),
+                               2, &error);
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    g_value_unset (&items[i]);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tasks->len, ==, G_N_ELEMENTS (items));
+  g_assert_true (pmt_task_wait_all ((PmtTask **) tasks->pdata, tasks->len, SAFETY_TIMEOUT_USEC));
+  for (guint i = 0; i < tasks->len; i++)
+    g_assert_cmpuint (g_value_get_uint (pmt_task_get_result (g_ptr_array_index (tasks, i))), ==,
+                      10 * i);
+
+  pmt_test_shutdown_pool (pool);
+}
+
+static void
+count_in_thread_cb (PmtTask  *task,
+                    gpointer  user_data)
+{
+  GThread **thread = user_data;
+
+  *thread = g_thread_self ();
+}
+
+/* A pool for the caller's main context: completions come there. */
+static void
+test_new_for_context (void)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtPool) default_pool = NULL;
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  GThread *thread = NULL;
+
+  pool = pmt_pool_new_for_context (NULL, 2, context, &error);
+  g_assert_no_error (error);
+  g_assert_true (pmt_pool_get_main_context (pool) == context);
+  task = submit (pool, return_id_func, NULL);
+  g_signal_connect (task, "completed", G_CALLBACK (count_in_thread_cb), &thread);
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+  while (thread == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_assert_true (thread == g_thread_self ());
+  pmt_test_shutdown_pool (pool);
+
+  g_main_context_push_thread_default (context);
+  default_pool = pmt_pool_new_for_context (NULL, 1, NULL, &error);
+  g_main_context_pop_thread_default (context);
+  g_assert_no_error (error);
+  g_assert_true (pmt_pool_get_main_context (default_pool) == context);
+  pmt_test_shutdown_pool (default_pool);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2570,6 +2645,10 @@ main (int   argc,
   pmt_test_add_guarded ("/pmt/pool/properties", NULL, test_properties, WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded ("/pmt/pool/programming-errors", NULL, test_programming_errors,
                         WATCHDOG_TIMEOUT_USEC);
+
+  pmt_test_add_guarded_func ("/pmt/pool/map-values", test_map_values, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/new-for-context", test_new_for_context,
+                             WATCHDOG_TIMEOUT_USEC);
 
   return g_test_run ();
 }

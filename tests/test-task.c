@@ -2700,6 +2700,49 @@ test_wait_async_while_running (void)
   pmt_test_worker_stop_and_join (worker);
 }
 
+static void
+return_task_value_func (PmtTask  *task,
+                        gpointer  user_data)
+{
+  pmt_task_return_value (task, pmt_task_get_task_value (task));
+}
+
+/* The bindings' per-call data: copied in, read back by the function,
+ * fixed once the task is submitted. */
+static void
+test_task_value (void)
+{
+  g_autoptr(PmtTask) task = pmt_task_new (return_task_value_func, NULL, NULL);
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-task-value");
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  const GValue *result;
+
+  g_assert_null (pmt_task_get_task_value (task));
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, "first");
+  pmt_task_set_task_value (task, &value);
+  g_value_set_string (&value, "per call");
+  pmt_task_set_task_value (task, &value);
+  g_value_unset (&value);
+  g_assert_cmpstr (g_value_get_string (pmt_task_get_task_value (task)), ==, "per call");
+
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+  result = pmt_task_get_result (task);
+  g_assert_nonnull (result);
+  g_assert_cmpstr (g_value_get_string (result), ==, "per call");
+
+  g_value_init (&value, G_TYPE_INT);
+  g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*submitted already*");
+  pmt_task_set_task_value (task, &value);
+  g_test_assert_expected_messages ();
+  g_assert_cmpstr (g_value_get_string (pmt_task_get_task_value (task)), ==, "per call");
+
+  pmt_test_worker_stop_and_join (worker);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2773,6 +2816,8 @@ main (int   argc,
                         test_wait_huge_timeout, GUARD_USEC);
   pmt_test_add_guarded_func ("/pmt/task/wait-async/while-running",
                              test_wait_async_while_running, GUARD_USEC);
+
+  g_test_add_func ("/pmt/task/task-value", test_task_value);
 
   return g_test_run ();
 }

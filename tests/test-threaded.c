@@ -1565,6 +1565,31 @@ test_bare_threaded (void)
   g_assert_no_error (error);
 }
 
+static void
+return_call_value_func (PmtTask  *task,
+                        gpointer  user_data)
+{
+  pmt_task_return_value (task, pmt_task_get_task_value (task));
+}
+
+/* call() for bindings: the call's data is a GValue. */
+static void
+test_call_value (void)
+{
+  g_autoptr(PmtThreaded) threaded = pmt_threaded_new (return_call_value_func, NULL, NULL);
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, -7);
+  task = pmt_threaded_call_value (threaded, &value, &error);
+  g_value_unset (&value);
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_wait (task, 10 * G_USEC_PER_SEC));
+  g_assert_cmpint (g_value_get_int64 (pmt_task_get_result (task)), ==, -7);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1608,6 +1633,8 @@ main (int   argc,
   g_test_add_func ("/pmt/threaded/programming-errors", test_programming_errors);
 
   g_test_add_func ("/pmt/threaded/bare/call-is-critical", test_bare_threaded);
+
+  g_test_add_func ("/pmt/threaded/call-value", test_call_value);
 
   return g_test_run ();
 }

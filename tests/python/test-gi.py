@@ -4,6 +4,8 @@
 tasks, pools, limiters, command tasks and Threaded.  Prints TAP and
 exits non-zero on the first failure."""
 
+import os
+import subprocess
 import sys
 
 import gi
@@ -102,10 +104,11 @@ def test_threaded_and_limiter():
     assert not limiter.try_acquire()
     limiter.release()
 
-    threaded = Pmt.Threaded.new(lambda task, _: task.return_boolean(True), None)
-    task = threaded.call(None)
+    threaded = Pmt.Threaded.new(lambda task, _: task.return_value(task.get_task_value()), None)
+    payload = {"any": ["python", "object"]}
+    task = threaded.call_value(payload)
     assert task.wait(10 * SECOND)
-    assert task.get_result() is True
+    assert task.get_result() is payload
 
 
 def test_wait_async_on_main_loop():
@@ -124,6 +127,120 @@ def test_wait_async_on_main_loop():
     assert outcome == [True], outcome
     assert task.get_result() == 7
     assert pool.join(10 * SECOND)
+
+
+def assert_invalid(task):
+    assert task.get_state() == Pmt.TaskState.FAILED, task.get_state()
+    try:
+        task.propagate_error()
+    except GLib.Error as error:
+        assert error.matches(Pmt.error_quark(), Pmt.Error.INVALID), error
+    else:
+        raise AssertionError("no error")
+
+
+def test_bare_task_fails():
+    task = Pmt.Task()
+    task.run()
+    assert_invalid(task)
+
+    pool = Pmt.Pool.new(None, 1)
+    pushed = Pmt.Task()
+    assert pool.push(pushed)
+    assert pushed.wait(10 * SECOND)
+    assert_invalid(pushed)
+    assert pool.join(10 * SECOND)
+
+
+def test_bare_command_task():
+    bare = Pmt.CommandTask()
+    bare.run()
+    assert_invalid(bare)
+
+    by_property = Pmt.CommandTask(argv=["printf", "prop"])
+    assert by_property.props.argv == ["printf", "prop"]
+    by_property.run()
+    assert by_property.get_result().get_data() == b"prop"
+
+    typed = Pmt.CommandTask.new(["printf", "typed"])
+    assert isinstance(typed, Pmt.CommandTask)
+    typed.run()
+    assert typed.get_result().get_data() == b"typed"
+
+
+def test_bare_threaded_is_refused():
+    # A critical, not a crash: run it where criticals are not fatal.
+    code = ("import gi; gi.require_version('Pmt', '1.0');"
+            "from gi.repository import Pmt;"
+            "print(Pmt.Threaded().call_value(None))")
+    env = dict(os.environ, G_DEBUG="")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done
+    assert done.stdout.strip() == "None", done.stdout
+    assert "has no function" in done.stderr, done.stderr
+
+
+def test_pool_by_properties_is_registered():
+    pool = Pmt.Pool(name="test-gi-by-properties")
+    assert Pmt.Pool.lookup("test-gi-by-properties") == pool
+    assert pool.init(None)
+
+    clash = Pmt.Pool(name="test-gi-by-properties")
+    try:
+        clash.init(None)
+    except GLib.Error as error:
+        assert error.matches(Pmt.error_quark(), Pmt.Error.NAME_IN_USE), error
+    else:
+        raise AssertionError("a second pool of that name was accepted")
+    try:
+        clash.submit(lambda task, _: None, None)
+    except GLib.Error as error:
+        assert error.matches(Pmt.error_quark(), Pmt.Error.NAME_IN_USE), error
+    else:
+        raise AssertionError("the clashing pool took work")
+    assert Pmt.Pool.lookup("test-gi-by-properties") == pool
+    assert pool.join(10 * SECOND)
+    assert clash.join(10 * SECOND)
+
+
+def test_task_values():
+    task = Pmt.Task.new(lambda t, _: t.return_value(t.get_task_value() * 2), None)
+    task.set_task_value(21)
+    assert task.get_task_value() == 21
+    task.run()
+    assert task.get_result() == 42
+
+    cleared = Pmt.Task.new(lambda t, _: None, None)
+    cleared.set_task_value("gone")
+    cleared.set_task_value(None)
+    assert cleared.get_task_value() is None
+
+    # Not None in the array: PyGObject 3.42 crashes cleaning up a GValue
+    # array that holds one (its marshalling, not Pmt).
+    pool = Pmt.Pool.new(None, 2)
+    items = ["a", 2, ("tuple",), {"a": "dict"}, pool]
+    tasks = pool.map(lambda t, _: t.return_value(t.get_task_value()), None, items, 0)
+    assert Pmt.Task.wait_all(tasks, 10 * SECOND)
+    assert [t.get_result() for t in tasks] == items
+    assert pool.join(10 * SECOND)
+
+
+def test_pool_for_context_completes_there():
+    context = GLib.MainContext.new()
+    pool = Pmt.Pool.new_for_context(None, 2, context)
+    assert pool.get_main_context() == context
+    seen = []
+    task = pool.submit(lambda t, _: None, None)
+    task.connect("completed", lambda t: seen.append(GLib.MainContext.get_thread_default()))
+    assert task.wait(10 * SECOND)
+    while not seen:
+        context.iteration(True)
+    assert pool.join(10 * SECOND)
+
+    default_pool = Pmt.Pool.new_for_context(None, 1, None)
+    assert default_pool.get_main_context() == GLib.MainContext.default()
+    assert default_pool.join(10 * SECOND)
 
 
 def main():
