@@ -110,6 +110,7 @@ struct _PmtPool
   guint max_workers;
   guint min_workers;
   guint n_workers;          /* reserved, starting or running */
+  guint n_leaving;          /* decided to exit, their threads not done */
   guint n_starting;
   guint n_idle;
   guint n_busy;

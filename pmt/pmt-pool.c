@@ -80,6 +80,14 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (PmtPool, pmt_pool, G_TYPE_OBJECT,
 
 static GParamSpec *properties[PMT_POOL_N_PROPS];
 
+enum {
+  WORKER_STARTED,
+  WORKER_STOPPED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* The counters, described once: they drive the pspecs, get_property()
  * and the getters.  Atomic ones are read without the lock. */
 typedef struct
@@ -232,7 +240,7 @@ void
 _pmt_pool_check_stopped_locked (PmtPool *self,
                                 guint   *mask)
 {
-  if (self->state != PMT_POOL_STATE_STOPPING || self->n_workers > 0 ||
+  if (self->state != PMT_POOL_STATE_STOPPING || self->n_workers > 0 || self->n_leaving > 0 ||
       __atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) > 0)
     return;
 
@@ -273,14 +281,25 @@ reserve_workers_locked (PmtPool *self,
   return n;
 }
 
+/* A worker decided to exit: it no longer counts as one, at once, so that
+ * no other leaves in its place; but the pool is not stopped before its
+ * thread is done (worker_left_locked()). */
 static void
-worker_exit_locked (PmtPool   *self,
-                    PmtWorker *worker,
-                    guint     *mask)
+worker_leaving_locked (PmtPool   *self,
+                       PmtWorker *worker,
+                       guint     *mask)
 {
   self->n_workers--;
+  self->n_leaving++;
   g_ptr_array_remove_fast (self->workers, worker);
   *mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_WORKERS);
+}
+
+static void
+worker_left_locked (PmtPool *self,
+                    guint   *mask)
+{
+  self->n_leaving--;
   _pmt_pool_check_stopped_locked (self, mask);
 }
 
@@ -326,8 +345,8 @@ _pmt_pool_run_item (PmtPool       *self,
 
 /* Blocks until there is work for @thread and takes it; returns NULL when
  * the worker must exit instead (stopped, surplus, idle too long, or the
- * pool is stopping and has nothing left), having accounted for its
- * exit. */
+ * pool is stopping and has nothing left): source_thread_stopped()
+ * accounts for that once its handlers ran. */
 static gpointer
 next_item_locked (PmtPool       *self,
                   PmtPoolThread *thread,
@@ -367,7 +386,7 @@ next_item_locked (PmtPool       *self,
         break;
     }
 
-  worker_exit_locked (self, thread->worker, mask);
+  worker_leaving_locked (self, thread->worker, mask);
   return NULL;
 }
 
@@ -388,6 +407,8 @@ source_thread_started (gpointer        owner,
   _pmt_pool_lock (self);
   self->n_starting--;
   _pmt_pool_unlock (self);
+
+  g_signal_emit (self, signals[WORKER_STARTED], 0, worker);
 }
 
 static void
@@ -410,7 +431,7 @@ source_next_work (gpointer   owner,
 {
   PmtPool *self = owner;
   PmtPoolThread *thread = _pmt_pool_get_thread (self);
-  guint mask = 0, n_start = 0;
+  guint mask = 0;
   gpointer item;
 
   if ((item = _pmt_pool_local_pop (thread)) != NULL)
@@ -428,19 +449,33 @@ source_next_work (gpointer   owner,
       self->n_busy += thread->busy ? 1 : -1;
       mask |= PMT_POOL_BIT (PMT_POOL_PROP_N_BUSY_WORKERS);
     }
-  if (item == NULL)
-    n_start = reserve_workers_locked (self, &mask);
   _pmt_pool_unlock (self);
   _pmt_pool_notify (self, mask);
 
-  if (item == NULL)
-    {
-      thread_exit (self, thread);
-      /* Replaces a worker stopped by hand while work waits. */
-      _pmt_pool_start_workers (self, n_start);
-    }
-
   return item;
+}
+
+/* The worker's last call in its thread: handlers first, then the exit
+ * counts, so that the pool stops only once they ran. */
+static void
+source_thread_stopped (gpointer   owner,
+                       PmtWorker *worker)
+{
+  PmtPool *self = owner;
+  PmtPoolThread *thread = _pmt_pool_get_thread (self);
+  guint mask = 0, n_start;
+
+  g_signal_emit (self, signals[WORKER_STOPPED], 0, worker);
+
+  _pmt_pool_lock (self);
+  worker_left_locked (self, &mask);
+  n_start = reserve_workers_locked (self, &mask);
+  _pmt_pool_unlock (self);
+  _pmt_pool_notify (self, mask);
+
+  thread_exit (self, thread);
+  /* Replaces a worker stopped by hand while work waits. */
+  _pmt_pool_start_workers (self, n_start);
 }
 
 static void
@@ -469,6 +504,7 @@ static const PmtWorkSource work_source = {
   source_thread_started,
   source_next_work,
   source_run_work,
+  source_thread_stopped,
   source_wake,
 };
 
@@ -497,7 +533,8 @@ _pmt_pool_start_workers (PmtPool *self,
       g_warning ("Pool “%s” could not start a worker: %s", self->name, error->message);
       _pmt_pool_lock (self);
       self->n_starting--;
-      worker_exit_locked (self, worker, &mask);
+      worker_leaving_locked (self, worker, &mask);
+      worker_left_locked (self, &mask);
       _pmt_pool_unlock (self);
       _pmt_pool_notify (self, mask);
     }
@@ -515,7 +552,7 @@ pmt_pool_finalize (GObject *object)
 
   /* Workers and unfinished tasks hold references: only tasks cancelled in
    * the queue can be left, already counted. */
-  g_assert (self->n_workers == 0);
+  g_assert (self->n_workers == 0 && self->n_leaving == 0);
   g_assert (__atomic_load_n (&self->n_unfinished, __ATOMIC_SEQ_CST) == 0);
   while ((job = _pmt_queue_try_pop (self->queue)) != NULL)
     free_queued (job);
@@ -733,6 +770,38 @@ pmt_pool_class_init (PmtPoolClass *klass)
 
   g_object_class_install_properties (object_class, PMT_POOL_N_PROPS, properties);
   _pmt_pool_class_init_notify (properties);
+
+  /**
+   * PmtPool::worker-started:
+   * @self: the pool
+   * @worker: the worker whose thread starts
+   *
+   * Emitted in a new worker's thread, before it takes any work: the place
+   * for a per-thread initializer, as `ThreadPoolExecutor (initializer=…)`
+   * has.  It runs in the worker's thread whatever #PmtPool:main-context
+   * says: not for JS handlers.
+   */
+  signals[WORKER_STARTED] =
+    g_signal_new ("worker-started",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, PMT_TYPE_WORKER);
+
+  /**
+   * PmtPool::worker-stopped:
+   * @self: the pool
+   * @worker: the worker whose thread exits
+   *
+   * Emitted in a worker's thread after its last work, before the pool
+   * counts it gone: a pool has stopped only once these handlers ran.
+   */
+  signals[WORKER_STOPPED] =
+    g_signal_new ("worker-stopped",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, PMT_TYPE_WORKER);
 }
 
 static void

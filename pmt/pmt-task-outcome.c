@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "pmt-enums.h"
 #include "pmt-task-fields-private.h"
 /* What a task's function reports (pmt_task_return_*()), and reading it
  * back once the task finished. */
@@ -317,4 +318,90 @@ pmt_task_propagate_error (PmtTask  *self,
 
   g_propagate_error (error, g_error_copy (task_error));
   return FALSE;
+}
+
+/* The result as a variant, for the types that have a natural one. */
+static GVariant *
+value_to_variant (const GValue *value)
+{
+  GType type = G_VALUE_TYPE (value);
+
+  switch (G_TYPE_FUNDAMENTAL (type))
+    {
+    case G_TYPE_BOOLEAN:
+      return g_variant_new_boolean (g_value_get_boolean (value));
+    case G_TYPE_INT:
+      return g_variant_new_int32 (g_value_get_int (value));
+    case G_TYPE_UINT:
+      return g_variant_new_uint32 (g_value_get_uint (value));
+    case G_TYPE_INT64:
+      return g_variant_new_int64 (g_value_get_int64 (value));
+    case G_TYPE_UINT64:
+      return g_variant_new_uint64 (g_value_get_uint64 (value));
+    case G_TYPE_DOUBLE:
+      return g_variant_new_double (g_value_get_double (value));
+    case G_TYPE_STRING:
+      return g_variant_new_string (g_value_get_string (value) ? g_value_get_string (value) : "");
+    case G_TYPE_VARIANT:
+      return g_value_get_variant (value) ? g_variant_new_variant (g_value_get_variant (value))
+                                         : NULL;
+    default:
+      break;
+    }
+
+  if (type == G_TYPE_BYTES && g_value_get_boxed (value) != NULL)
+    return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, g_value_get_boxed (value), TRUE);
+  if (type == G_TYPE_STRV && g_value_get_boxed (value) != NULL)
+    return g_variant_new_strv (g_value_get_boxed (value), -1);
+
+  return NULL;
+}
+
+/**
+ * pmt_task_to_variant:
+ * @self: a #PmtTask
+ *
+ * Makes a snapshot of the task, to store or send elsewhere (a task that
+ * is "serializable", as PyMultiTasking's is): a `a{sv}` dictionary with
+ * `id` (`t`), `state` (`s`, the #PmtTaskState nick, such as
+ * `"succeeded"`) and `priority` (`i`); once the task finished, `result`
+ * (`v`) when it succeeded with a boolean, number, string, string array,
+ * #GBytes or #GVariant result, and `error` (`(sis)`: domain, code,
+ * message) when it failed or was cancelled.
+ *
+ * Returns: (transfer floating): the snapshot
+ */
+GVariant *
+pmt_task_to_variant (PmtTask *self)
+{
+  g_autoptr(GEnumClass) states = NULL;
+  GVariantBuilder builder;
+  const GValue *result;
+  const GError *error;
+  GEnumValue *state;
+
+  g_return_val_if_fail (PMT_IS_TASK (self), NULL);
+
+  states = g_type_class_ref (PMT_TYPE_TASK_STATE);
+  state = g_enum_get_value (states, pmt_task_get_state (self));
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_uint64 (pmt_task_get_id (self)));
+  g_variant_builder_add (&builder, "{sv}", "state", g_variant_new_string (state->value_nick));
+  g_variant_builder_add (&builder, "{sv}", "priority",
+                         g_variant_new_int32 (pmt_task_get_priority (self)));
+
+  if (pmt_task_is_done (self) && (result = pmt_task_get_result (self)) != NULL)
+    {
+      GVariant *variant = value_to_variant (result);
+
+      if (variant != NULL)
+        g_variant_builder_add (&builder, "{sv}", "result", variant);
+    }
+  if (pmt_task_is_done (self) && (error = pmt_task_get_error (self)) != NULL)
+    g_variant_builder_add (&builder, "{sv}", "error",
+                           g_variant_new ("(sis)", g_quark_to_string (error->domain),
+                                          error->code, error->message));
+
+  return g_variant_builder_end (&builder);
 }

@@ -150,6 +150,8 @@ void              pmt_task_set_task_data     (PmtTask          *self,
                                               gpointer          task_data,
                                               GDestroyNotify    notify);
 PMT_AVAILABLE_IN_ALL
+GVariant         *pmt_task_to_variant        (PmtTask          *self);
+PMT_AVAILABLE_IN_ALL
 const GValue     *pmt_task_get_task_value    (PmtTask          *self);
 PMT_AVAILABLE_IN_ALL
 void              pmt_task_set_task_value    (PmtTask          *self,

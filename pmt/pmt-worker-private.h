@@ -23,13 +23,18 @@ typedef struct
                                PmtWorker      *worker,
                                PmtThreadState *state);
   /* In the worker's thread: blocks until there is work and returns it,
-   * or NULL when the worker must exit (the owner accounted for that). */
+   * or NULL when the worker must exit. */
   gpointer  (*next_work)      (gpointer        owner,
                                PmtWorker      *worker);
   /* In the worker's thread: runs what next_work() returned. */
   void      (*run_work)       (gpointer        owner,
                                PmtWorker      *worker,
                                gpointer        work);
+  /* In the worker's thread, last, after next_work() returned NULL and
+   * the worker's thread-stopped handlers ran: the owner accounts for the
+   * exit now. */
+  void      (*thread_stopped) (gpointer        owner,
+                               PmtWorker      *worker);
   /* In any thread: wakes the worker's thread in next_work(), so that it
    * sees that the worker must stop. */
   void      (*wake)           (gpointer        owner);

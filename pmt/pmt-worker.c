@@ -80,9 +80,16 @@ enum {
   N_PROPS
 };
 
+enum {
+  THREAD_STARTED,
+  THREAD_STOPPED,
+  N_SIGNALS
+};
+
 G_DEFINE_FINAL_TYPE (PmtWorker, pmt_worker, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
 static guint last_worker_serial;
 
 /* Queued after the last task to make the thread exit. */
@@ -294,6 +301,40 @@ pmt_worker_class_init (PmtWorkerClass *klass)
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * PmtWorker::thread-started:
+   * @self: the worker
+   *
+   * Emitted in the worker's thread when it starts, before it runs
+   * anything, and again if it goes on after #PmtWorker::thread-stopped
+   * because work came at the last moment.  A handler can set up what the
+   * thread keeps for its tasks (thread-local state: Python's overrides
+   * keep one interpreter thread state per worker this way).  It runs in
+   * the worker's thread whatever #PmtPool:main-context says: not for JS
+   * handlers.
+   */
+  signals[THREAD_STARTED] =
+    g_signal_new ("thread-started",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  /**
+   * PmtWorker::thread-stopped:
+   * @self: the worker
+   *
+   * Emitted in the worker's thread when it is about to exit, after its
+   * last task: before pmt_worker_join() returns, and before the pool of
+   * a pool worker can stop.  It pairs with #PmtWorker::thread-started.
+   */
+  signals[THREAD_STOPPED] =
+    g_signal_new ("thread-stopped",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -427,14 +468,19 @@ run_standalone (PmtWorker *self)
 
       if (item == &stop_marker)
         {
+          g_signal_emit (self, signals[THREAD_STOPPED], 0);
           leave_stopped (self);
           break;
         }
 
+      /* Idle long enough: told before it leaves, and told again that it
+       * goes on if a push came meanwhile. */
       if (item == NULL)
         {
+          g_signal_emit (self, signals[THREAD_STOPPED], 0);
           if (leave_if_idle (self))
             break;
+          g_signal_emit (self, signals[THREAD_STARTED], 0);
           continue;
         }
 
@@ -453,8 +499,11 @@ run_for_source (PmtWorker      *self,
   gpointer work;
 
   source->thread_started (self->owner, self, state);
+  g_signal_emit (self, signals[THREAD_STARTED], 0);
   while ((work = source->next_work (self->owner, self)) != NULL)
     source->run_work (self->owner, self, work);
+  g_signal_emit (self, signals[THREAD_STOPPED], 0);
+  source->thread_stopped (self->owner, self);
 
   /* Finished tasks keep their worker: it must not keep its owner. */
   g_mutex_lock (&self->mutex);
@@ -475,7 +524,10 @@ worker_thread (gpointer data)
   if (self->source != NULL)
     run_for_source (self, &state);
   else
-    run_standalone (self);
+    {
+      g_signal_emit (self, signals[THREAD_STARTED], 0);
+      run_standalone (self);
+    }
 
   _pmt_thread_state_set (NULL);
   g_object_unref (self);

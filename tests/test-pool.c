@@ -2553,6 +2553,86 @@ test_new_for_context (void)
   pmt_test_shutdown_pool (default_pool);
 }
 
+typedef struct
+{
+  GMutex mutex;
+  GHashTable *started;      /* threads that got worker-started */
+  guint n_started;
+  guint n_stopped;
+  gint n_mismatched;        /* tasks run in a thread that got no start */
+} WorkerSignals;
+
+static void
+on_worker_started (PmtPool   *pool,
+                   PmtWorker *worker,
+                   gpointer   user_data)
+{
+  WorkerSignals *signals = user_data;
+
+  g_assert_true (pmt_worker_get_pool (worker) == pool);
+  g_mutex_lock (&signals->mutex);
+  g_hash_table_add (signals->started, g_thread_self ());
+  signals->n_started++;
+  g_mutex_unlock (&signals->mutex);
+}
+
+static void
+on_worker_stopped (PmtPool   *pool,
+                   PmtWorker *worker,
+                   gpointer   user_data)
+{
+  WorkerSignals *signals = user_data;
+
+  g_mutex_lock (&signals->mutex);
+  if (!g_hash_table_remove (signals->started, g_thread_self ()))
+    signals->n_mismatched++;
+  signals->n_stopped++;
+  g_mutex_unlock (&signals->mutex);
+}
+
+static void
+check_started_here_func (PmtTask  *task,
+                         gpointer  user_data)
+{
+  WorkerSignals *signals = user_data;
+
+  g_mutex_lock (&signals->mutex);
+  if (!g_hash_table_contains (signals->started, g_thread_self ()))
+    signals->n_mismatched++;
+  g_mutex_unlock (&signals->mutex);
+}
+
+/* worker-started runs in each worker's thread before its work, and
+ * worker-stopped there after it, before the pool can stop. */
+static void
+test_worker_signals (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
+  WorkerSignals signals = { 0 };
+  PmtTask *tasks[50];
+
+  g_mutex_init (&signals.mutex);
+  signals.started = g_hash_table_new (NULL, NULL);
+  g_signal_connect (pool, "worker-started", G_CALLBACK (on_worker_started), &signals);
+  g_signal_connect (pool, "worker-stopped", G_CALLBACK (on_worker_stopped), &signals);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    tasks[i] = submit (pool, check_started_here_func, &signals);
+  g_assert_true (pmt_task_wait_all (tasks, G_N_ELEMENTS (tasks), SAFETY_TIMEOUT_USEC));
+  pmt_test_shutdown_pool (pool);
+
+  /* Shut down: every worker's handlers ran, in its own thread. */
+  g_assert_cmpuint (signals.n_started, >=, 1);
+  g_assert_cmpuint (signals.n_started, ==, signals.n_stopped);
+  g_assert_cmpint (signals.n_mismatched, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (signals.started), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    g_object_unref (tasks[i]);
+  g_hash_table_unref (signals.started);
+  g_mutex_clear (&signals.mutex);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2648,6 +2728,9 @@ main (int   argc,
 
   pmt_test_add_guarded_func ("/pmt/pool/map-values", test_map_values, WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/new-for-context", test_new_for_context,
+                             WATCHDOG_TIMEOUT_USEC);
+
+  pmt_test_add_guarded_func ("/pmt/pool/worker-signals", test_worker_signals,
                              WATCHDOG_TIMEOUT_USEC);
 
   return g_test_run ();

@@ -2743,6 +2743,56 @@ test_task_value (void)
   pmt_test_worker_stop_and_join (worker);
 }
 
+static void
+fail_with_code_func (PmtTask  *task,
+                     gpointer  user_data)
+{
+  pmt_task_return_new_error (task, PMT_ERROR, PMT_ERROR_FAILED, "no %s", "luck");
+}
+
+/* A finished task as a GVariant snapshot. */
+static void
+test_to_variant (void)
+{
+  g_autoptr(PmtTask) pending = pmt_task_new (empty_func, NULL, NULL);
+  g_autoptr(PmtTask) done = pmt_task_new (pmt_test_return_index_func, GINT_TO_POINTER (7), NULL);
+  g_autoptr(PmtTask) failed = pmt_task_new (fail_with_code_func, NULL, NULL);
+  g_autoptr(GVariant) snapshot = NULL;
+  g_autoptr(GVariant) result = NULL;
+  const char *state, *domain, *message;
+  gint priority, code;
+  guint64 id;
+
+  pmt_task_set_priority (pending, 3);
+  snapshot = g_variant_ref_sink (pmt_task_to_variant (pending));
+  g_assert_true (g_variant_lookup (snapshot, "id", "t", &id));
+  g_assert_cmpuint (id, ==, pmt_task_get_id (pending));
+  g_assert_true (g_variant_lookup (snapshot, "state", "&s", &state));
+  g_assert_cmpstr (state, ==, "pending");
+  g_assert_true (g_variant_lookup (snapshot, "priority", "i", &priority));
+  g_assert_cmpint (priority, ==, 3);
+  g_assert_false (g_variant_lookup (snapshot, "result", "v", NULL));
+  g_clear_pointer (&snapshot, g_variant_unref);
+
+  pmt_task_run (done);
+  snapshot = g_variant_ref_sink (pmt_task_to_variant (done));
+  g_assert_true (g_variant_lookup (snapshot, "state", "&s", &state));
+  g_assert_cmpstr (state, ==, "succeeded");
+  result = g_variant_lookup_value (snapshot, "result", NULL);
+  g_assert_nonnull (result);
+  g_assert_cmpint (g_variant_get_int64 (result), ==, 7);
+  g_clear_pointer (&snapshot, g_variant_unref);
+
+  pmt_task_run (failed);
+  snapshot = g_variant_ref_sink (pmt_task_to_variant (failed));
+  g_assert_true (g_variant_lookup (snapshot, "state", "&s", &state));
+  g_assert_cmpstr (state, ==, "failed");
+  g_assert_true (g_variant_lookup (snapshot, "error", "(&si&s)", &domain, &code, &message));
+  g_assert_cmpstr (domain, ==, g_quark_to_string (PMT_ERROR));
+  g_assert_cmpint (code, ==, PMT_ERROR_FAILED);
+  g_assert_cmpstr (message, ==, "no luck");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2818,6 +2868,8 @@ main (int   argc,
                              test_wait_async_while_running, GUARD_USEC);
 
   g_test_add_func ("/pmt/task/task-value", test_task_value);
+
+  g_test_add_func ("/pmt/task/to-variant", test_to_variant);
 
   return g_test_run ();
 }

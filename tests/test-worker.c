@@ -1240,6 +1240,82 @@ test_huge_timeouts (void)
   pmt_test_gate_clear (&gate);
 }
 
+typedef struct
+{
+  GMutex mutex;
+  GCond cond;
+  gpointer thread;          /* the thread between started and stopped */
+  guint n_started;
+  guint n_stopped;
+  gint n_wrong;
+} ThreadSignals;
+
+static void
+on_thread_started (PmtWorker *worker,
+                   gpointer   user_data)
+{
+  ThreadSignals *signals = user_data;
+
+  g_mutex_lock (&signals->mutex);
+  if (signals->thread != NULL)
+    signals->n_wrong++;
+  signals->thread = g_thread_self ();
+  signals->n_started++;
+  g_mutex_unlock (&signals->mutex);
+}
+
+static void
+on_thread_stopped (PmtWorker *worker,
+                   gpointer   user_data)
+{
+  ThreadSignals *signals = user_data;
+
+  g_mutex_lock (&signals->mutex);
+  if (signals->thread != g_thread_self ())
+    signals->n_wrong++;
+  signals->thread = NULL;
+  signals->n_stopped++;
+  g_cond_broadcast (&signals->cond);
+  g_mutex_unlock (&signals->mutex);
+}
+
+/* thread-started and thread-stopped pair up in the worker's thread, also
+ * across an idle exit, and thread-stopped comes before join returns. */
+static void
+test_thread_signals (void)
+{
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("test-thread-signals");
+  ThreadSignals signals = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_mutex_init (&signals.mutex);
+  g_cond_init (&signals.cond);
+  g_signal_connect (worker, "thread-started", G_CALLBACK (on_thread_started), &signals);
+  g_signal_connect (worker, "thread-stopped", G_CALLBACK (on_thread_stopped), &signals);
+
+  /* The first thread leaves when idle; the second stays until stopped. */
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(PmtTask) task = pmt_task_new (pmt_test_count_func, NULL, NULL);
+
+      pmt_worker_set_idle_timeout (worker, round == 0 ? 0 : -1);
+      g_assert_true (pmt_worker_push (worker, task, &error));
+      g_assert_no_error (error);
+      g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
+      if (round == 0)
+        pmt_test_wait_uint (&signals.mutex, &signals.cond, &signals.n_stopped, 1,
+                            SAFETY_TIMEOUT_USEC);
+    }
+
+  pmt_test_worker_stop_and_join (worker);
+  g_assert_cmpuint (signals.n_started, ==, 2);
+  g_assert_cmpuint (signals.n_stopped, ==, 2);
+  g_assert_null (signals.thread);
+  g_assert_cmpint (signals.n_wrong, ==, 0);
+  g_cond_clear (&signals.cond);
+  g_mutex_clear (&signals.mutex);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1269,6 +1345,9 @@ main (int   argc,
   g_test_add_func ("/pmt/worker/programming-errors", test_programming_errors);
 
   pmt_test_add_guarded_func ("/pmt/worker/timeout/huge", test_huge_timeouts,
+                             60 * G_USEC_PER_SEC);
+
+  pmt_test_add_guarded_func ("/pmt/worker/thread-signals", test_thread_signals,
                              60 * G_USEC_PER_SEC);
 
   return g_test_run ();
