@@ -290,7 +290,8 @@ _pmt_pool_take_locked (PmtPool       *self,
 /* Every task holds the closure: @notify runs once, when the last one
  * lets go of it. */
 static GPtrArray *
-new_map_tasks (PmtTaskFunc     func,
+new_map_tasks (gint            priority,
+               PmtTaskFunc     func,
                gpointer        user_data,
                GDestroyNotify  notify,
                guint           n_items)
@@ -299,7 +300,13 @@ new_map_tasks (PmtTaskFunc     func,
   PmtTaskClosure *closure = _pmt_task_closure_new (func, user_data, notify);
 
   for (guint i = 0; i < n_items; i++)
-    g_ptr_array_add (tasks, _pmt_task_new_from_closure (closure));
+    {
+      PmtTask *task = _pmt_task_new_from_closure (closure);
+
+      if (priority != G_PRIORITY_DEFAULT)
+        pmt_task_set_priority (task, priority);
+      g_ptr_array_add (tasks, task);
+    }
   _pmt_task_closure_unref (closure);
 
   return tasks;
@@ -334,6 +341,7 @@ mark_all_queued_locked (PmtPool    *self,
 static guint
 push_chunks_locked (PmtPool   *self,
                     GPtrArray *tasks,
+                    gint       priority,
                     guint      chunk_size,
                     guint     *mask)
 {
@@ -348,8 +356,7 @@ push_chunks_locked (PmtPool   *self,
       chunk->next = 0;
       for (guint i = 0; i < n; i++)
         chunk->tasks[i] = g_object_ref (g_ptr_array_index (tasks, first + i));
-      n_start += _pmt_pool_enqueue_locked (self, PMT_POOL_FROM_CHUNK (chunk), G_PRIORITY_DEFAULT,
-                                           n, mask);
+      n_start += _pmt_pool_enqueue_locked (self, PMT_POOL_FROM_CHUNK (chunk), priority, n, mask);
     }
 
   return n_start;
@@ -360,6 +367,7 @@ push_chunks_locked (PmtPool   *self,
 static GPtrArray *
 submit_map (PmtPool     *self,
             GPtrArray   *tasks,
+            gint         priority,
             guint        chunk_size,
             const char  *func,
             GError     **error)
@@ -377,7 +385,7 @@ submit_map (PmtPool     *self,
   if (accepted)
     enqueued = mark_all_queued_locked (self, tasks, &failed);
   if (accepted && enqueued == PMT_TASK_ENQUEUE_OK)
-    n_start = push_chunks_locked (self, tasks, chunk_size, &mask);
+    n_start = push_chunks_locked (self, tasks, priority, chunk_size, &mask);
   _pmt_pool_unlock (self);
 
   if (!accepted || !_pmt_task_check_enqueued (failed, enqueued, func, error))
@@ -424,6 +432,41 @@ pmt_pool_map (PmtPool         *self,
               guint            chunk_size,
               GError         **error)
 {
+  return pmt_pool_map_full (self, G_PRIORITY_DEFAULT, func, user_data, notify,
+                            items, n_items, chunk_size, error);
+}
+
+/**
+ * pmt_pool_map_full: (skip)
+ * @self: a #PmtPool
+ * @priority: the priority of the tasks; lower runs first
+ * @func: (scope notified) (closure user_data) (destroy notify): the work,
+ *   called once per item
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data once every task let go of @func
+ * @items: (array length=n_items): the items
+ * @n_items: the number of @items
+ * @chunk_size: how many items a worker takes from the queue at once, or
+ *   0 to spread them evenly over #PmtPool:max-workers
+ * @error: return location for a #GError
+ *
+ * pmt_pool_map() with a priority for every task.  Bindings use
+ * pmt_pool_map_values_full().
+ *
+ * Returns: (transfer container) (element-type PmtTask) (nullable): the
+ *   tasks in the order of @items, or %NULL when refused
+ */
+GPtrArray *
+pmt_pool_map_full (PmtPool         *self,
+                   gint             priority,
+                   PmtTaskFunc      func,
+                   gpointer         user_data,
+                   GDestroyNotify   notify,
+                   gpointer        *items,
+                   guint            n_items,
+                   guint            chunk_size,
+                   GError         **error)
+{
   g_autoptr(GPtrArray) tasks = NULL;
 
   g_return_val_if_fail (PMT_IS_POOL (self), NULL);
@@ -431,11 +474,11 @@ pmt_pool_map (PmtPool         *self,
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  tasks = new_map_tasks (func, user_data, notify, n_items);
+  tasks = new_map_tasks (priority, func, user_data, notify, n_items);
   for (guint i = 0; i < n_items; i++)
     pmt_task_set_task_data (g_ptr_array_index (tasks, i), items[i], NULL);
 
-  return submit_map (self, g_steal_pointer (&tasks), chunk_size, G_STRFUNC, error);
+  return submit_map (self, g_steal_pointer (&tasks), priority, chunk_size, G_STRFUNC, error);
 }
 
 /**
@@ -468,6 +511,40 @@ pmt_pool_map_values (PmtPool         *self,
                      guint            chunk_size,
                      GError         **error)
 {
+  return pmt_pool_map_values_full (self, G_PRIORITY_DEFAULT, func, user_data, notify,
+                                   items, n_items, chunk_size, error);
+}
+
+/**
+ * pmt_pool_map_values_full:
+ * @self: a #PmtPool
+ * @priority: the priority of the tasks; lower runs first
+ * @func: (scope notified) (closure user_data) (destroy notify): the work,
+ *   called once per item
+ * @user_data: data for @func
+ * @notify: (nullable): frees @user_data once every task let go of @func
+ * @items: (array length=n_items): the items
+ * @n_items: the number of @items
+ * @chunk_size: how many items a worker takes from the queue at once, or
+ *   0 to spread them evenly over #PmtPool:max-workers
+ * @error: return location for a #GError
+ *
+ * pmt_pool_map_values() with a priority for every task.
+ *
+ * Returns: (transfer container) (element-type PmtTask) (nullable): the
+ *   tasks in the order of @items, or %NULL when refused
+ */
+GPtrArray *
+pmt_pool_map_values_full (PmtPool         *self,
+                          gint             priority,
+                          PmtTaskFunc      func,
+                          gpointer         user_data,
+                          GDestroyNotify   notify,
+                          const GValue    *items,
+                          guint            n_items,
+                          guint            chunk_size,
+                          GError         **error)
+{
   g_autoptr(GPtrArray) tasks = NULL;
 
   g_return_val_if_fail (PMT_IS_POOL (self), NULL);
@@ -475,9 +552,9 @@ pmt_pool_map_values (PmtPool         *self,
   g_return_val_if_fail (items != NULL || n_items == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  tasks = new_map_tasks (func, user_data, notify, n_items);
+  tasks = new_map_tasks (priority, func, user_data, notify, n_items);
   for (guint i = 0; i < n_items; i++)
     pmt_task_set_task_value (g_ptr_array_index (tasks, i), &items[i]);
 
-  return submit_map (self, g_steal_pointer (&tasks), chunk_size, G_STRFUNC, error);
+  return submit_map (self, g_steal_pointer (&tasks), priority, chunk_size, G_STRFUNC, error);
 }

@@ -135,7 +135,27 @@ GPtrArray          *pmt_pool_map                (PmtPool           *self,
                                                  guint              chunk_size,
                                                  GError           **error) G_GNUC_WARN_UNUSED_RESULT;
 PMT_AVAILABLE_IN_ALL
+GPtrArray          *pmt_pool_map_full           (PmtPool           *self,
+                                                 gint               priority,
+                                                 PmtTaskFunc        func,
+                                                 gpointer           user_data,
+                                                 GDestroyNotify     notify,
+                                                 gpointer          *items,
+                                                 guint              n_items,
+                                                 guint              chunk_size,
+                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
 GPtrArray          *pmt_pool_map_values         (PmtPool           *self,
+                                                 PmtTaskFunc        func,
+                                                 gpointer           user_data,
+                                                 GDestroyNotify     notify,
+                                                 const GValue      *items,
+                                                 guint              n_items,
+                                                 guint              chunk_size,
+                                                 GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+PMT_AVAILABLE_IN_ALL
+GPtrArray          *pmt_pool_map_values_full    (PmtPool           *self,
+                                                 gint               priority,
                                                  PmtTaskFunc        func,
                                                  gpointer           user_data,
                                                  GDestroyNotify     notify,

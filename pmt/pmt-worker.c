@@ -62,6 +62,7 @@ struct _PmtWorker
   char *name;
   gint64 idle_timeout;
   guint64 n_tasks_run;
+  guint n_threads;           /* started and not yet returned */
   PmtWorkerState state;
   guint running : 1;
   guint killed : 1;
@@ -530,6 +531,13 @@ worker_thread (gpointer data)
     }
 
   _pmt_thread_state_set (NULL);
+
+  /* Joiners wait for this: nothing of the worker runs in this thread any
+   * more. */
+  g_mutex_lock (&self->mutex);
+  self->n_threads--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
   g_object_unref (self);
 
   return NULL;
@@ -551,6 +559,7 @@ start_thread_locked (PmtWorker  *self,
   g_clear_pointer (&self->thread, g_thread_unref);
   self->thread = thread;
   self->running = TRUE;
+  self->n_threads++;
 
   return TRUE;
 }
@@ -793,8 +802,10 @@ pmt_worker_kill (PmtWorker *self)
  *   forever, 0 only checks
  *
  * Waits until the worker stopped: pmt_worker_stop() or pmt_worker_kill()
- * was called and its thread has finished its last task.  Joining from the
- * worker's own thread is a programming error.
+ * was called, its thread has finished its last task, and no thread of it
+ * runs any more (one that left when idle included): nothing of the worker
+ * runs after this returns %TRUE.  Joining from the worker's own thread is
+ * a programming error.
  *
  * Returns: %TRUE when the worker is stopped, %FALSE on timeout
  */
@@ -816,10 +827,10 @@ pmt_worker_join (PmtWorker *self,
       g_critical ("%s: worker “%s” cannot join itself", G_STRFUNC, self->name);
       return FALSE;
     }
-  while (self->state != PMT_WORKER_STATE_STOPPED && timeout_usec != 0)
+  while ((self->state != PMT_WORKER_STATE_STOPPED || self->n_threads > 0) && timeout_usec != 0)
     if (!_pmt_cond_wait_until (&self->cond, &self->mutex, deadline))
       break;
-  stopped = self->state == PMT_WORKER_STATE_STOPPED;
+  stopped = self->state == PMT_WORKER_STATE_STOPPED && self->n_threads == 0;
   g_mutex_unlock (&self->mutex);
 
   return stopped;

@@ -2514,6 +2514,106 @@ test_map_values (void)
   pmt_test_shutdown_pool (pool);
 }
 
+/* /pmt/pool/map-full/priority: the tasks of a map carry its priority and
+ * pass tasks waiting at a lower one (a higher number). */
+
+typedef struct
+{
+  GMutex mutex;
+  guint order[16];
+  guint n_run;
+} MapOrder;
+
+static void
+map_order_record (MapOrder *log,
+                  guint     index)
+{
+  g_mutex_lock (&log->mutex);
+  g_assert_cmpuint (log->n_run, <, G_N_ELEMENTS (log->order));
+  log->order[log->n_run++] = index;
+  g_mutex_unlock (&log->mutex);
+}
+
+static void
+map_order_pointer_func (PmtTask  *task,
+                        gpointer  user_data)
+{
+  map_order_record (user_data, GPOINTER_TO_UINT (pmt_task_get_task_data (task)));
+}
+
+static void
+map_order_value_func (PmtTask  *task,
+                      gpointer  user_data)
+{
+  map_order_record (user_data, g_value_get_uint (pmt_task_get_task_value (task)));
+}
+
+static void
+map_order_late_func (PmtTask  *task,
+                     gpointer  user_data)
+{
+  map_order_record (user_data, 99);
+}
+
+static void
+test_map_full_priority (void)
+{
+  static const guint expected[] = { 1, 2, 3, 10, 20, 30, 99 };
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) gate_task = NULL;
+  g_autoptr(PmtTask) late = NULL;
+  g_autoptr(GPtrArray) pointer_tasks = NULL;
+  g_autoptr(GPtrArray) value_tasks = NULL;
+  g_autoptr(GError) error = NULL;
+  gpointer pointers[3] = { GUINT_TO_POINTER (1), GUINT_TO_POINTER (2), GUINT_TO_POINTER (3) };
+  GValue values[3] = { G_VALUE_INIT, G_VALUE_INIT, G_VALUE_INIT };
+  MapOrder log = { 0 };
+  PmtTestGate gate;
+
+  pmt_test_gate_init (&gate);
+  g_mutex_init (&log.mutex);
+
+  /* Hold the only worker, so that every task below waits in the queue. */
+  gate_task = submit (pool, pmt_test_gate_func, &gate);
+  pmt_test_gate_wait_started (&gate, 1);
+
+  late = pmt_pool_submit_full (pool, 5, map_order_late_func, &log, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_value_init (&values[i], G_TYPE_UINT);
+      g_value_set_uint (&values[i], 10 * (i + 1));
+    }
+  value_tasks = pmt_pool_map_values_full (pool, 0, map_order_value_func, &log, NULL, values,
+                                          G_N_ELEMENTS (values), 2, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    g_value_unset (&values[i]);
+
+  pointer_tasks = pmt_pool_map_full (pool, -5, map_order_pointer_func, &log, NULL, pointers,
+                                     G_N_ELEMENTS (pointers), 2, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (pmt_task_get_priority (value_tasks->pdata[i]), ==, 0);
+      g_assert_cmpint (pmt_task_get_priority (pointer_tasks->pdata[i]), ==, -5);
+    }
+
+  pmt_test_gate_open (&gate);
+  g_assert_true (pmt_pool_wait_completion (pool, LONG_TIMEOUT_USEC, FALSE));
+  pmt_test_assert_task_succeeded (late);
+
+  g_mutex_lock (&log.mutex);
+  g_assert_cmpmem (log.order, log.n_run * sizeof (guint), expected, sizeof expected);
+  g_mutex_unlock (&log.mutex);
+
+  pmt_test_shutdown_pool (pool);
+  g_mutex_clear (&log.mutex);
+  pmt_test_gate_clear (&gate);
+}
+
 static void
 count_in_thread_cb (PmtTask  *task,
                     gpointer  user_data)
@@ -2727,6 +2827,8 @@ main (int   argc,
                         WATCHDOG_TIMEOUT_USEC);
 
   pmt_test_add_guarded_func ("/pmt/pool/map-values", test_map_values, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/map-full/priority", test_map_full_priority,
+                             WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/new-for-context", test_new_for_context,
                              WATCHDOG_TIMEOUT_USEC);
 

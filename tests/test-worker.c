@@ -751,6 +751,60 @@ test_join_idle_worker (void)
   g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
 }
 
+/* A thread that left when idle may still be on its way out (here: in a
+ * handler of notify::running) when the worker is stopped; join waits for
+ * it, so nothing of the worker runs after join returns. */
+typedef struct
+{
+  PmtTestGate gate;
+  gboolean returned;
+} LeavingThread;
+
+static void
+hold_leaving_thread_cb (GObject    *object,
+                        GParamSpec *pspec,
+                        gpointer    user_data)
+{
+  LeavingThread *leaving = user_data;
+
+  if (pmt_worker_is_running (PMT_WORKER (object)))
+    return;
+  pmt_test_gate_pass (&leaving->gate);
+  g_atomic_int_set (&leaving->returned, TRUE);
+}
+
+static void
+test_join_waits_for_leaving_thread (void)
+{
+  g_autoptr(PmtWorker) worker = pmt_worker_new ("pmt-t-joinleave");
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  LeavingThread leaving = { 0 };
+  gint n_runs = 0;
+
+  pmt_test_gate_init (&leaving.gate);
+  pmt_worker_set_idle_timeout (worker, 0);
+  g_signal_connect (worker, "notify::running", G_CALLBACK (hold_leaving_thread_cb), &leaving);
+
+  task = pmt_task_new (pmt_test_count_func, &n_runs, NULL);
+  g_assert_true (pmt_worker_push (worker, task, &error));
+  g_assert_no_error (error);
+  pmt_test_gate_wait_started (&leaving.gate, 1);
+  g_assert_false (pmt_worker_is_running (worker));
+
+  pmt_worker_stop (worker);
+  g_assert_cmpint (pmt_worker_get_state (worker), ==, PMT_WORKER_STATE_STOPPED);
+  g_assert_false (pmt_worker_join (worker, 0));
+  g_assert_false (pmt_worker_join (worker, 20 * 1000));
+
+  pmt_test_gate_open (&leaving.gate);
+  g_assert_true (pmt_worker_join (worker, -1));
+  g_assert_true (g_atomic_int_get (&leaving.returned));
+  g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 1);
+
+  pmt_test_gate_clear (&leaving.gate);
+}
+
 static void
 join_self_func (PmtTask  *task,
                 gpointer  user_data)
@@ -1338,6 +1392,7 @@ main (int   argc,
   g_test_add_func ("/pmt/worker/kill/after-stop", test_kill_after_stop);
   g_test_add_func ("/pmt/worker/join/timeout", test_join_timeout);
   g_test_add_func ("/pmt/worker/join/idle-worker", test_join_idle_worker);
+  g_test_add_func ("/pmt/worker/join/leaving-thread", test_join_waits_for_leaving_thread);
   g_test_add_func ("/pmt/worker/join/self", test_join_self);
   g_test_add_func ("/pmt/worker/idle-timeout/exits", test_idle_timeout_exits);
   g_test_add_func ("/pmt/worker/idle-timeout/never", test_idle_timeout_never);

@@ -25,6 +25,8 @@ CALLABLES = {CORE + 'function', CORE + 'method', CORE + 'constructor'}
 SKIPPED = {
     'pmt_pool_map':
         ('takes an array of bare pointers', 'pmt_pool_map_values'),
+    'pmt_pool_map_full':
+        ('takes an array of bare pointers', 'pmt_pool_map_values_full'),
     'pmt_task_get_task_data':
         ('returns a bare pointer', 'pmt_task_get_task_value'),
     'pmt_task_set_task_data':
