@@ -1314,6 +1314,9 @@ def _drain_worker(worker) -> None:
 
 
 def _join_at_exit() -> None:
+    # Pools first, even with no worker thread seen yet: a task submitted
+    # just before exit may be queued before its worker's thread started.
+    _wait_sliced(Pmt.Pool.join_all, None)
     while _pending_thread_tasks or _live_workers:
         for task in list(_pending_thread_tasks):
             task.wait()
