@@ -1117,9 +1117,9 @@ __all__.append('Limiter')
 
 # The Threaded decorator ------------------------------------------------------
 
-# Tasks of @Threaded calls in thread mode, until they run: each gets a new
-# worker whose thread may not have started yet, so interpreter exit waits
-# for them by name.
+# Tasks of @Threaded calls in thread and daemon mode, until they run: each
+# goes to a worker whose thread may not have started yet, so interpreter
+# exit waits for them by name.
 _pending_thread_tasks = set()
 
 _TASK_OPTIONS = frozenset(('store_return', 'priority', 'inject_task'))
@@ -1244,7 +1244,7 @@ class ThreadedFunction:
             raise
         if limiter is not None:
             _on_done(task, lambda done: limiter.release())
-        if self._threaded.get_mode() == Pmt.ThreadedMode.THREAD and not task.is_done():
+        if self._threaded.get_mode() != Pmt.ThreadedMode.POOL and not task.is_done():
             _pending_thread_tasks.add(task)
         return task
 
