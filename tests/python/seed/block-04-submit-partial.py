@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Seed README, "PoolExamples": submitting partials.  Its import line is
+# changed to Pmt's; it uses test() without defining it, so the README's
+# first block (the test() definition) is prepended verbatim.
+
+# --- prepended: the README's first block ---
+# A simple function to be used in further examples:
+def test(*args, **kwargs):
+    print(f'{args} - {kwargs}') 
+
+# --- README code below, only the import line changed ---
+from functools import partial
+from gi.repository import Pmt
+Pool = Pmt.ThreadPool
+func = partial(test, "arg", example="kwargs")
+p1 = Pool()
+p1.submit(func)
