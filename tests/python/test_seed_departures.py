@@ -218,11 +218,13 @@ _WAITS = {
     'join': lambda pool, task: pool.join(SAFETY),
 }
 
-_SLEEP = 1.0
+# Long enough that polling would add up: wake-ups that are not polls
+# (a slice, the GIL, a worker's exit in join) do not grow with it.
+_SLEEP = 2.0
 
 
 def _measured_wait(kind):
-    """Waits with ``kind`` for a task that sleeps for 1 s; returns the
+    """Waits with ``kind`` for a task that sleeps for 2 s; returns the
     wait's outcome, its duration, the process's CPU time meanwhile and this
     thread's voluntary context switches."""
     pool = Pmt.ThreadPool(1)
@@ -251,20 +253,21 @@ def _measured_wait(kind):
 @pytest.mark.parametrize('kind', sorted(_WAITS))
 def test_main_thread_waits_without_polling(kind):
     """In the main thread a wait wakes up every 0.2 s to let Ctrl-C
-    through, no more: a second's wait costs almost no CPU, and a poll
-    every 50 ms or less would wake it up 20 times."""
+    through, no more: 2 s of waiting cost almost no CPU, and 10 wake-ups
+    or so where a poll every 80 ms or less would be 25."""
     assert threading.current_thread() is threading.main_thread()
     outcome, elapsed, cpu, switches = _measured_wait(kind)
     assert outcome is True
     assert elapsed > _SLEEP * 0.5
     assert cpu < 0.1, 'CPU time %.3f s while waiting %.3f s' % (cpu, elapsed)
-    assert switches < 20, '%d wake-ups while waiting %.3f s' % (switches, elapsed)
+    assert switches < 25, '%d wake-ups while waiting %.3f s' % (switches, elapsed)
 
 
 @pytest.mark.parametrize('kind', sorted(_WAITS))
 def test_other_thread_waits_without_polling(kind):
-    """Elsewhere a wait is one sleep until the task is done (a wake-up
-    or two more for the GIL): even a poll every 100 ms would be 10."""
+    """Elsewhere a wait is one sleep until the task is done (a few more
+    wake-ups for the GIL, or for the worker's exit in join): even
+    slicing the wait every 0.2 s would be 10 wake-ups."""
     results = []
     thread = threading.Thread(target=lambda: results.append(_measured_wait(kind)))
     thread.start()
@@ -274,7 +277,7 @@ def test_other_thread_waits_without_polling(kind):
     assert outcome is True
     assert elapsed > _SLEEP * 0.5
     assert cpu < 0.1, 'CPU time %.3f s while waiting %.3f s' % (cpu, elapsed)
-    assert switches <= 4, '%d wake-ups while waiting %.3f s' % (switches, elapsed)
+    assert switches < 8, '%d wake-ups while waiting %.3f s' % (switches, elapsed)
 
 
 # (e) wait_completion(block=True): own sub-tasks allowed, others refused ------
