@@ -798,8 +798,11 @@ class Pool(Pmt.Pool):
         properties.setdefault('max_workers', workers)
         if name is not None:
             properties['name'] = name
+        # Set once the initializer is connected and the name is taken:
+        # as a construct property it would start workers before either.
+        min_workers = properties.pop('min_workers', 0)
         if prepopulate:
-            properties['min_workers'] = min(prepopulate, properties['max_workers'])
+            min_workers = min(prepopulate, properties['max_workers'])
         if not workerAutoKill:
             properties['idle_timeout'] = -1
         super().__init__(**properties)
@@ -807,6 +810,8 @@ class Pool(Pmt.Pool):
             self.connect('worker-started', _run_initializer, initializer, tuple(initargs))
         # A name taken already: raises GLib.Error (Pmt.Error.NAME_IN_USE).
         self.init(None)
+        if min_workers:
+            self.set_min_workers(min_workers)
 
     # PyMultiTasking
 
