@@ -290,14 +290,16 @@ def _is_cancellation(task, exc: BaseException) -> bool:
     return cancellable is not None and cancellable.is_cancelled()
 
 
-def _return_exception(task, exc: BaseException) -> None:
+def _return_exception(task, exc: BaseException) -> bool:
     """Ends ``task`` with ``exc``: cancelled when it is how the function
-    honoured a cancellation, failed otherwise."""
+    honoured a cancellation, failed otherwise.  Returns whether it ends
+    cancelled."""
     if _is_cancellation(task, exc):
         task.return_error(_cancel_error())
-        return
+        return True
     message = '%s: %s' % (type(exc).__qualname__, exc)
     task.return_error(GLib.Error.new_literal(Pmt.error_quark(), message, Pmt.Error.FAILED))
+    return False
 
 
 def _invoke(task, call: _Call) -> None:
@@ -319,8 +321,10 @@ def _invoke(task, call: _Call) -> None:
 
 
 def _fail(task, call: _Call, exc: BaseException) -> None:
-    call.exception = _detach_frames(exc)
-    _return_exception(task, exc)
+    # A cancelled task gives CancelledError, never ``exc``: kept, ``exc``
+    # would be reported as never retrieved.
+    if not _return_exception(task, exc):
+        call.exception = _detach_frames(exc)
 
 
 def _return_not_a_call(task) -> None:
@@ -391,10 +395,11 @@ def _forget_failure(task_id: int) -> None:
 
 
 def _fail_raw(task, exc: BaseException) -> None:
+    if _return_exception(task, exc):
+        return
     task_id = task.get_id()
     _raw_failures[task_id] = _detach_frames(exc)
     task.weak_ref(_forget_failure, task_id)
-    _return_exception(task, exc)
 
 
 def _guard_task_func(func: Callable) -> Callable:
