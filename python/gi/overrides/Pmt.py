@@ -241,10 +241,9 @@ def _wants_task(fn: Callable) -> bool:
 class _Call:
     """One call of a Python function by a task, kept as the task's value
     (pmt_task_get_task_value()): its function and arguments until it runs,
-    then its result or its exception."""
+    then its result."""
 
-    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store',
-                 'result', 'exception', 'retrieved')
+    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store', 'result')
 
     def __init__(self, fn, args, kwargs, inject, callback=None, store=True):
         self.fn = fn
@@ -254,13 +253,26 @@ class _Call:
         self.callback = callback
         self.store = store
         self.result = None
-        self.exception = None
+
+
+class _Failure:
+    """The exception of a failed task, kept on the task's Python wrapper.
+
+    There the garbage collector sees the cycles its traceback makes
+    through the task: frames that hold the task, like those of results
+    or result() once they raised it again.  Held in C (in the task's value
+    or a module's dict), the exception would keep such a task for ever.
+    """
+
+    __slots__ = ('exception', 'retrieved')
+
+    def __init__(self, exception):
+        self.exception = exception
         self.retrieved = False
 
     def __del__(self):
-        exc = self.exception
-        if exc is not None and not self.retrieved and not isinstance(exc, _CANCELLED_ERRORS):
-            _report_unretrieved(exc)
+        if not self.retrieved:
+            _report_unretrieved(self.exception)
 
 
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
@@ -320,11 +332,11 @@ def _invoke(task, call: _Call) -> None:
         call.result = result
 
 
-def _fail(task, call: _Call, exc: BaseException) -> None:
+def _fail(task, exc: BaseException) -> None:
     # A cancelled task gives CancelledError, never ``exc``: kept, ``exc``
     # would be reported as never retrieved.
     if not _return_exception(task, exc):
-        call.exception = _detach_frames(exc)
+        task._pmt_failure = _Failure(_detach_frames(exc))
 
 
 def _return_not_a_call(task) -> None:
@@ -347,7 +359,7 @@ def _run_valued_task(task, *unused) -> None:
     try:
         _invoke(task, call)
     except BaseException as exc:
-        _fail(task, call, exc)
+        _fail(task, exc)
         del task
 
 
@@ -385,23 +397,6 @@ class _Boxed:
         self.value = value
 
 
-_raw_failures = {}    # task id -> exception of a raw task function
-
-
-def _forget_failure(task_id: int) -> None:
-    exc = _raw_failures.pop(task_id, None)
-    if exc is not None and not getattr(exc, '_pmt_retrieved', False):
-        _report_unretrieved(exc)
-
-
-def _fail_raw(task, exc: BaseException) -> None:
-    if _return_exception(task, exc):
-        return
-    task_id = task.get_id()
-    _raw_failures[task_id] = _detach_frames(exc)
-    task.weak_ref(_forget_failure, task_id)
-
-
 def _guard_task_func(func: Callable) -> Callable:
     if getattr(func, '_pmt_guarded', False):
         return func
@@ -411,7 +406,7 @@ def _guard_task_func(func: Callable) -> Callable:
         try:
             result = func(task, *user_data)
         except BaseException as exc:
-            _fail_raw(task, exc)
+            _fail(task, exc)
             del task, user_data
             return
         if result is not None:
@@ -461,6 +456,8 @@ class Task(Pmt.Task):
 
     # The call of a task made by submit() (see _new_task()).
     _pmt_call = None
+    # The exception of a failed task (see _fail()).
+    _pmt_failure = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -613,14 +610,10 @@ class Task(Pmt.Task):
         """The exception to raise for a failed or cancelled task."""
         if self.get_state() == _TaskState.CANCELLED:
             return concurrent.futures.CancelledError()
-        call = _call_of(self)
-        if call is not None and call.exception is not None:
-            call.retrieved = True
-            return call.exception
-        exc = _raw_failures.get(self.get_id())
-        if exc is not None:
-            exc._pmt_retrieved = True
-            return exc
+        failure = getattr(self, '_pmt_failure', None)
+        if failure is not None:
+            failure.retrieved = True
+            return failure.exception
         return self.get_error()
 
     def _check_not_self(self) -> None:
@@ -639,7 +632,7 @@ def _guard_do_run(run: Callable) -> Callable:
         try:
             result = run(self)
         except BaseException as exc:
-            _fail_raw(self, exc)
+            _fail(self, exc)
             del self
             return
         if result is not None:
@@ -665,7 +658,7 @@ class _PythonTask(Task):
         try:
             _invoke(self, call)
         except BaseException as exc:
-            _fail(self, call, exc)
+            _fail(self, exc)
             del self
 
     do_run._pmt_guarded = True
