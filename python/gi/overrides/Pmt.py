@@ -970,6 +970,9 @@ class PoolExecutor(concurrent.futures.Executor):
     def __init__(self, pool: Pool, priority: int = DEFAULT_PRIORITY):
         self._pool = pool
         self._priority = _check_priority(priority)
+        # Future -> task until the call starts: shutdown(cancel_futures=True)
+        # cancels the futures of the tasks it cancelled.
+        self._queued = {}
 
     @property
     def pool(self) -> Pool:
@@ -978,21 +981,30 @@ class PoolExecutor(concurrent.futures.Executor):
     def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
         _check_callable(fn)
         future = concurrent.futures.Future()
-        call = _Call(_run_future, (future, fn, args, kwargs), {}, False, store=False)
+        call = _Call(_run_future, (future, fn, args, kwargs, self._queued), {}, False, store=False)
+        task = self._queued[future] = _new_task(call, self._priority)
         try:
-            _push_task(self._pool, _new_task(call, self._priority))
+            _push_task(self._pool, task)
         except GLib.Error as error:
+            self._queued.pop(future, None)
             raise RuntimeError('cannot schedule new futures: %s' % error.message) from error
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._pool.shutdown(None if wait else 0, cancel_queued=cancel_futures)
+        if cancel_futures:
+            self._pool.shutdown(0, cancel_queued=True)
+            for future, task in list(self._queued.items()):
+                if task.cancelled():
+                    self._queued.pop(future, None)
+                    future.cancel()
+        self._pool.shutdown(None if wait else 0)
 
 
 __all__.append('PoolExecutor')
 
 
-def _run_future(future, fn, args, kwargs) -> None:
+def _run_future(future, fn, args, kwargs, queued) -> None:
+    queued.pop(future, None)
     if not future.set_running_or_notify_cancel():
         return
     try:
