@@ -241,10 +241,9 @@ def _wants_task(fn: Callable) -> bool:
 class _Call:
     """One call of a Python function by a task, kept as the task's value
     (pmt_task_get_task_value()): its function and arguments until it runs,
-    then its result or its exception."""
+    then its result."""
 
-    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store',
-                 'result', 'exception', 'retrieved')
+    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store', 'result')
 
     def __init__(self, fn, args, kwargs, inject, callback=None, store=True):
         self.fn = fn
@@ -254,13 +253,26 @@ class _Call:
         self.callback = callback
         self.store = store
         self.result = None
-        self.exception = None
+
+
+class _Failure:
+    """The exception of a failed task, kept on the task's Python wrapper.
+
+    There the garbage collector sees the cycles its traceback makes
+    through the task: frames that hold the task, like those of results
+    or result() once they raised it again.  Held in C (in the task's value
+    or a module's dict), the exception would keep such a task for ever.
+    """
+
+    __slots__ = ('exception', 'retrieved')
+
+    def __init__(self, exception):
+        self.exception = exception
         self.retrieved = False
 
     def __del__(self):
-        exc = self.exception
-        if exc is not None and not self.retrieved and not isinstance(exc, _CANCELLED_ERRORS):
-            _report_unretrieved(exc)
+        if not self.retrieved:
+            _report_unretrieved(self.exception)
 
 
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
@@ -290,14 +302,16 @@ def _is_cancellation(task, exc: BaseException) -> bool:
     return cancellable is not None and cancellable.is_cancelled()
 
 
-def _return_exception(task, exc: BaseException) -> None:
+def _return_exception(task, exc: BaseException) -> bool:
     """Ends ``task`` with ``exc``: cancelled when it is how the function
-    honoured a cancellation, failed otherwise."""
+    honoured a cancellation, failed otherwise.  Returns whether it ends
+    cancelled."""
     if _is_cancellation(task, exc):
         task.return_error(_cancel_error())
-        return
+        return True
     message = '%s: %s' % (type(exc).__qualname__, exc)
     task.return_error(GLib.Error.new_literal(Pmt.error_quark(), message, Pmt.Error.FAILED))
+    return False
 
 
 def _invoke(task, call: _Call) -> None:
@@ -318,9 +332,11 @@ def _invoke(task, call: _Call) -> None:
         call.result = result
 
 
-def _fail(task, call: _Call, exc: BaseException) -> None:
-    call.exception = _detach_frames(exc)
-    _return_exception(task, exc)
+def _fail(task, exc: BaseException) -> None:
+    # A cancelled task gives CancelledError, never ``exc``: kept, ``exc``
+    # would be reported as never retrieved.
+    if not _return_exception(task, exc):
+        task._pmt_failure = _Failure(_detach_frames(exc))
 
 
 def _return_not_a_call(task) -> None:
@@ -343,7 +359,7 @@ def _run_valued_task(task, *unused) -> None:
     try:
         _invoke(task, call)
     except BaseException as exc:
-        _fail(task, call, exc)
+        _fail(task, exc)
         del task
 
 
@@ -381,22 +397,6 @@ class _Boxed:
         self.value = value
 
 
-_raw_failures = {}    # task id -> exception of a raw task function
-
-
-def _forget_failure(task_id: int) -> None:
-    exc = _raw_failures.pop(task_id, None)
-    if exc is not None and not getattr(exc, '_pmt_retrieved', False):
-        _report_unretrieved(exc)
-
-
-def _fail_raw(task, exc: BaseException) -> None:
-    task_id = task.get_id()
-    _raw_failures[task_id] = _detach_frames(exc)
-    task.weak_ref(_forget_failure, task_id)
-    _return_exception(task, exc)
-
-
 def _guard_task_func(func: Callable) -> Callable:
     if getattr(func, '_pmt_guarded', False):
         return func
@@ -406,7 +406,7 @@ def _guard_task_func(func: Callable) -> Callable:
         try:
             result = func(task, *user_data)
         except BaseException as exc:
-            _fail_raw(task, exc)
+            _fail(task, exc)
             del task, user_data
             return
         if result is not None:
@@ -456,6 +456,8 @@ class Task(Pmt.Task):
 
     # The call of a task made by submit() (see _new_task()).
     _pmt_call = None
+    # The exception of a failed task (see _fail()).
+    _pmt_failure = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -608,14 +610,10 @@ class Task(Pmt.Task):
         """The exception to raise for a failed or cancelled task."""
         if self.get_state() == _TaskState.CANCELLED:
             return concurrent.futures.CancelledError()
-        call = _call_of(self)
-        if call is not None and call.exception is not None:
-            call.retrieved = True
-            return call.exception
-        exc = _raw_failures.get(self.get_id())
-        if exc is not None:
-            exc._pmt_retrieved = True
-            return exc
+        failure = getattr(self, '_pmt_failure', None)
+        if failure is not None:
+            failure.retrieved = True
+            return failure.exception
         return self.get_error()
 
     def _check_not_self(self) -> None:
@@ -634,7 +632,7 @@ def _guard_do_run(run: Callable) -> Callable:
         try:
             result = run(self)
         except BaseException as exc:
-            _fail_raw(self, exc)
+            _fail(self, exc)
             del self
             return
         if result is not None:
@@ -660,7 +658,7 @@ class _PythonTask(Task):
         try:
             _invoke(self, call)
         except BaseException as exc:
-            _fail(self, call, exc)
+            _fail(self, exc)
             del self
 
     do_run._pmt_guarded = True
@@ -798,8 +796,11 @@ class Pool(Pmt.Pool):
         properties.setdefault('max_workers', workers)
         if name is not None:
             properties['name'] = name
+        # Set once the initializer is connected and the name is taken:
+        # as a construct property it would start workers before either.
+        min_workers = properties.pop('min_workers', 0)
         if prepopulate:
-            properties['min_workers'] = min(prepopulate, properties['max_workers'])
+            min_workers = min(prepopulate, properties['max_workers'])
         if not workerAutoKill:
             properties['idle_timeout'] = -1
         super().__init__(**properties)
@@ -807,6 +808,8 @@ class Pool(Pmt.Pool):
             self.connect('worker-started', _run_initializer, initializer, tuple(initargs))
         # A name taken already: raises GLib.Error (Pmt.Error.NAME_IN_USE).
         self.init(None)
+        if min_workers:
+            self.set_min_workers(min_workers)
 
     # PyMultiTasking
 
@@ -967,6 +970,9 @@ class PoolExecutor(concurrent.futures.Executor):
     def __init__(self, pool: Pool, priority: int = DEFAULT_PRIORITY):
         self._pool = pool
         self._priority = _check_priority(priority)
+        # Future -> task until the call starts: shutdown(cancel_futures=True)
+        # cancels the futures of the tasks it cancelled.
+        self._queued = {}
 
     @property
     def pool(self) -> Pool:
@@ -975,21 +981,30 @@ class PoolExecutor(concurrent.futures.Executor):
     def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
         _check_callable(fn)
         future = concurrent.futures.Future()
-        call = _Call(_run_future, (future, fn, args, kwargs), {}, False, store=False)
+        call = _Call(_run_future, (future, fn, args, kwargs, self._queued), {}, False, store=False)
+        task = self._queued[future] = _new_task(call, self._priority)
         try:
-            _push_task(self._pool, _new_task(call, self._priority))
+            _push_task(self._pool, task)
         except GLib.Error as error:
+            self._queued.pop(future, None)
             raise RuntimeError('cannot schedule new futures: %s' % error.message) from error
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._pool.shutdown(None if wait else 0, cancel_queued=cancel_futures)
+        if cancel_futures:
+            self._pool.shutdown(0, cancel_queued=True)
+            for future, task in list(self._queued.items()):
+                if task.cancelled():
+                    self._queued.pop(future, None)
+                    future.cancel()
+        self._pool.shutdown(None if wait else 0)
 
 
 __all__.append('PoolExecutor')
 
 
-def _run_future(future, fn, args, kwargs) -> None:
+def _run_future(future, fn, args, kwargs, queued) -> None:
+    queued.pop(future, None)
     if not future.set_running_or_notify_cancel():
         return
     try:
