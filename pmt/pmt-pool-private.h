@@ -104,6 +104,7 @@ struct _PmtPool
   GSList *completion_waiters;  /* PmtSyncWaiter of others in wait_completion() */
   char *name;
   GError *init_error;       /* the name was in use: see pmt_pool_constructed() */
+  gboolean constructed;     /* workers start only once it is, with a name */
   GMainContext *main_context;
 
   gint64 idle_timeout;

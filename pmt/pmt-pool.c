@@ -261,6 +261,11 @@ reserve_workers_locked (PmtPool *self,
   guint min_workers = self->min_workers;
   guint n = 0;
 
+  /* Properties are set before the name is taken: no thread for a pool
+   * that may turn out unusable, whose workers nobody would stop. */
+  if (!self->constructed || self->init_error != NULL)
+    return 0;
+
   /* A stopping pool starts workers only for work still queued. */
   if (self->state >= PMT_POOL_STATE_STOPPING)
     min_workers = 0;
@@ -659,9 +664,19 @@ pmt_pool_constructed (GObject *object)
 {
   PmtPool *self = (PmtPool *)object;
 
+  guint mask = 0, n_start;
+
   G_OBJECT_CLASS (pmt_pool_parent_class)->constructed (object);
 
   _pmt_pool_register (self, &self->init_error);
+
+  /* The min-workers set among the properties start now. */
+  _pmt_pool_lock (self);
+  self->constructed = TRUE;
+  n_start = reserve_workers_locked (self, &mask);
+  _pmt_pool_unlock (self);
+  _pmt_pool_notify (self, mask);
+  _pmt_pool_start_workers (self, n_start);
 }
 
 static gboolean

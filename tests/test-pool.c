@@ -2414,6 +2414,36 @@ test_registry_by_properties (void)
   pmt_test_shutdown_pool (clash);
 }
 
+/* min-workers among the construct properties: the workers start once the
+ * name is taken, and never for a pool whose name was in use (nobody would
+ * stop them). */
+static void
+test_registry_min_workers_by_properties (void)
+{
+  const char *name = "test-registry-min-workers";
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtPool) clash = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pool = g_object_new (PMT_TYPE_POOL, "name", name, "max-workers", 3, "min-workers", 2, NULL);
+  g_assert_true (g_initable_init (G_INITABLE (pool), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 2);
+
+  clash = g_object_new (PMT_TYPE_POOL, "name", name, "max-workers", 3, "min-workers", 3, NULL);
+  g_assert_false (g_initable_init (G_INITABLE (clash), NULL, &error));
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_NAME_IN_USE);
+  g_assert_cmpuint (pmt_pool_get_n_workers (clash), ==, 0);
+
+  /* Nor later, when its bounds change. */
+  pmt_pool_set_min_workers (clash, 1);
+  g_assert_cmpuint (pmt_pool_get_n_workers (clash), ==, 0);
+
+  pmt_test_shutdown_pool (pool);
+  pmt_test_shutdown_pool (clash);
+  g_assert_cmpuint (pmt_pool_get_n_workers (pool), ==, 0);
+}
+
 /* A task made without a function, as bindings can make one. */
 static void
 test_bare_task_in_pool (void)
@@ -2803,6 +2833,8 @@ main (int   argc,
                         test_nested_map_sibling, WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/nested/wait-self-is-critical", test_nested_wait_self,
                              WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/registry/min-workers-by-properties",
+                             test_registry_min_workers_by_properties, WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/registry/by-properties", test_registry_by_properties,
                              WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/bare-task-fails", test_bare_task_in_pool,
