@@ -975,7 +975,7 @@ class PoolExecutor(concurrent.futures.Executor):
     def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
         _check_callable(fn)
         future = concurrent.futures.Future()
-        call = _Call(_run_future, (future, fn, args, kwargs), {}, False, store=False)
+        call = _Call(_FutureCall(future, fn, args, kwargs), (), {}, False, store=False)
         try:
             _push_task(self._pool, _new_task(call, self._priority))
         except GLib.Error as error:
@@ -998,6 +998,29 @@ def _run_future(future, fn, args, kwargs) -> None:
         future.set_exception(exc)
     else:
         future.set_result(result)
+
+
+class _FutureCall:
+    """The call of a PoolExecutor future, run once; when it goes away
+    without having run (its task was cancelled in the queue: a shutdown
+    with cancel_queued, cancel_futures or unsafe), its future is
+    cancelled, as ThreadPoolExecutor does, instead of pending for ever."""
+
+    __slots__ = ('call',)
+
+    def __init__(self, *call):
+        self.call = call
+
+    def __call__(self, *unused) -> None:
+        call, self.call = self.call, None
+        if call is not None:
+            _run_future(*call)
+
+    def __del__(self):
+        call, self.call = self.call, None
+        if call is not None and call[0].cancel():
+            # Wakes concurrent.futures.wait() and as_completed() too.
+            call[0].set_running_or_notify_cancel()
 
 
 # Workers, completion queues, limiters ----------------------------------------
