@@ -5,6 +5,8 @@ their call is dropped from the queue."""
 
 import asyncio
 import concurrent.futures
+import subprocess
+import sys
 import threading
 
 import gi
@@ -136,3 +138,50 @@ def test_wait_completion_covers_futures(one):
     gate.open()
     assert one.wait_completion(SAFETY)
     assert queued.done() and queued.result(0) == 9
+
+
+FALLBACK = r'''
+import concurrent.futures, ctypes, sys, threading
+
+def refuse(*args, **kwargs):
+    raise OSError('no direct calls in this test')
+
+ctypes.PyDLL = refuse
+import gi
+gi.require_version('Pmt', '1.0')
+from gi.repository import Pmt
+assert sys.modules['gi.overrides.Pmt']._direct_calls is None
+
+pool = Pmt.Pool(1)
+executor = pool.executor()
+assert executor.submit(pow, 2, 5).result(30) == 32
+gate, entered = threading.Event(), threading.Event()
+running = executor.submit(lambda: (entered.set(), gate.wait(30)))
+assert entered.wait(30)
+calls = []
+cancelled = executor.submit(calls.append, 'cancelled')
+assert cancelled.cancel()
+dropped = executor.submit(calls.append, 'dropped')
+executor.shutdown(wait=False, cancel_futures=True)
+gate.set()
+done, pending = concurrent.futures.wait([cancelled, dropped], timeout=30)
+assert not pending and dropped.cancelled(), (done, pending)
+assert running.result(30) == (None, True)
+assert calls == []
+try:
+    executor.submit(print)
+except RuntimeError as error:
+    assert 'cannot schedule new futures' in str(error)
+else:
+    raise AssertionError('a stopped pool took a future')
+print('fallback ok')
+'''
+
+
+def test_without_direct_calls():
+    """Without ctypes' direct calls the futures run through PyGObject's
+    Pool.execute_full(), with the same semantics."""
+    result = subprocess.run([sys.executable, '-X', 'dev', '-c', FALLBACK],
+                            capture_output=True, text=True, timeout=SAFETY * 2)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == 'fallback ok'
