@@ -19,6 +19,7 @@ import concurrent.futures
 import ctypes
 import functools
 import inspect
+import itertools
 import logging
 import signal
 import threading
@@ -170,6 +171,9 @@ _emission_hooks = [
 # run outside them, see pmt/README.md), so holding the GIL cannot
 # deadlock.  Without ctypes or the library, the PyGObject calls serve.
 
+_JobFunc = ctypes.CFUNCTYPE(None, ctypes.c_void_p)   # PmtJobFunc, GDestroyNotify
+
+
 def _load_direct_calls():
     try:
         try:
@@ -188,12 +192,16 @@ def _load_direct_calls():
         get_id = lib.pmt_task_get_id
         get_id.argtypes = [ctypes.c_void_p]
         get_id.restype = ctypes.c_uint64
+        execute = lib.pmt_pool_execute_full
+        execute.argtypes = [ctypes.c_void_p, ctypes.c_int, _JobFunc, ctypes.c_void_p,
+                            _JobFunc, ctypes.c_void_p]
+        execute.restype = ctypes.c_int
         # The wrapper's hash is its object's address in PyGObject: checked
         # here, on a task, against the library itself.
         probe = Pmt.Task()
         if get_id(hash(probe)) != Pmt.Task.get_id(probe):
             return None
-        return push, get_state
+        return push, get_state, execute
     except (OSError, AttributeError):
         return None
 
@@ -201,7 +209,7 @@ def _load_direct_calls():
 _direct_calls = _load_direct_calls()
 
 if _direct_calls is not None:
-    _direct_push, _direct_get_state = _direct_calls
+    _direct_push, _direct_get_state, _direct_execute = _direct_calls
 
     def _push_task(pool, task) -> None:
         if not _direct_push(hash(pool), hash(task), None):
@@ -970,9 +978,6 @@ class PoolExecutor(concurrent.futures.Executor):
     def __init__(self, pool: Pool, priority: int = DEFAULT_PRIORITY):
         self._pool = pool
         self._priority = _check_priority(priority)
-        # Future -> task until the call starts: shutdown(cancel_futures=True)
-        # cancels the futures of the tasks it cancelled.
-        self._queued = {}
 
     @property
     def pool(self) -> Pool:
@@ -981,30 +986,20 @@ class PoolExecutor(concurrent.futures.Executor):
     def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
         _check_callable(fn)
         future = concurrent.futures.Future()
-        call = _Call(_run_future, (future, fn, args, kwargs, self._queued), {}, False, store=False)
-        task = self._queued[future] = _new_task(call, self._priority)
         try:
-            _push_task(self._pool, task)
+            _execute_call(self._pool, self._priority, _FutureCall(future, fn, args, kwargs))
         except GLib.Error as error:
-            self._queued.pop(future, None)
             raise RuntimeError('cannot schedule new futures: %s' % error.message) from error
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if cancel_futures:
-            self._pool.shutdown(0, cancel_queued=True)
-            for future, task in list(self._queued.items()):
-                if task.cancelled():
-                    self._queued.pop(future, None)
-                    future.cancel()
-        self._pool.shutdown(None if wait else 0)
+        self._pool.shutdown(None if wait else 0, cancel_queued=cancel_futures)
 
 
 __all__.append('PoolExecutor')
 
 
-def _run_future(future, fn, args, kwargs, queued) -> None:
-    queued.pop(future, None)
+def _run_future(future, fn, args, kwargs) -> None:
     if not future.set_running_or_notify_cancel():
         return
     try:
@@ -1013,6 +1008,65 @@ def _run_future(future, fn, args, kwargs, queued) -> None:
         future.set_exception(exc)
     else:
         future.set_result(result)
+
+
+class _FutureCall:
+    """The call of a PoolExecutor future, run once; when it goes away
+    without having run (its job was dropped from the queue: a shutdown
+    with cancel_queued, cancel_futures or unsafe), its future is
+    cancelled, as ThreadPoolExecutor does, instead of pending for ever."""
+
+    __slots__ = ('call',)
+
+    def __init__(self, *call):
+        self.call = call
+
+    def __call__(self, *unused) -> None:
+        call, self.call = self.call, None
+        if call is not None:
+            _run_future(*call)
+
+    def __del__(self):
+        call, self.call = self.call, None
+        if call is not None and call[0].cancel():
+            # Wakes concurrent.futures.wait() and as_completed() too.
+            call[0].set_running_or_notify_cancel()
+
+
+# The futures of a PoolExecutor run as jobs (pmt_pool_execute_full()):
+# a task object to make, wrap, hand over and let go would cost more than
+# the rest of a future together.  Called directly, a job's data is the
+# key of its call in _job_calls, taken out by the job, or by the job's
+# notify when the job was dropped (the notify runs after the job or
+# instead of it); a call let go without having run cancels its future.
+
+_job_calls = {}                 # key -> _FutureCall
+_job_keys = itertools.count(1)
+
+
+def _run_job(key) -> None:
+    call = _job_calls.pop(key, None)
+    if call is not None:
+        call()
+
+
+def _drop_job(key) -> None:
+    _job_calls.pop(key, None)
+
+
+if _direct_calls is not None:
+    _run_job_func = _JobFunc(_run_job)
+    _drop_job_func = _JobFunc(_drop_job)
+
+    def _execute_call(pool, priority: int, call: _FutureCall) -> None:
+        key = next(_job_keys)
+        _job_calls[key] = call
+        if not _direct_execute(hash(pool), priority, _run_job_func, key, _drop_job_func, None):
+            # Dropped already, but still held here: this raises the error.
+            Pmt.Pool.execute_full(pool, priority, call)
+else:
+    def _execute_call(pool, priority: int, call: _FutureCall) -> None:
+        Pmt.Pool.execute_full(pool, priority, call)
 
 
 # Workers, completion queues, limiters ----------------------------------------
