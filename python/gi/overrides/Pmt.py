@@ -121,6 +121,7 @@ _PyGILState_Release.argtypes = [ctypes.c_int]
 
 _kept_states = {}     # thread ident -> PyGILState_STATE taken at start
 _live_workers = {}    # thread ident -> the PmtWorker running there
+_pushed_workers = set()   # standalone workers pushed to, until their thread runs
 
 
 def _keep_thread_state() -> None:
@@ -138,11 +139,13 @@ def _drop_thread_state() -> None:
 def _on_thread_started(worker, *unused) -> bool:
     _keep_thread_state()
     _live_workers[threading.get_ident()] = worker
+    _pushed_workers.discard(worker)
     return True
 
 
 def _on_thread_stopped(worker, *unused) -> bool:
     _live_workers.pop(threading.get_ident(), None)
+    _pushed_workers.discard(worker)
     _drop_thread_state()
     return True
 
@@ -1005,6 +1008,18 @@ def _run_future(future, fn, args, kwargs) -> None:
 class Worker(Pmt.Worker):
     """One thread with its own queue (PyMultiTasking's ``ThreadWorker``)."""
 
+    def push(self, task) -> bool:
+        """Queues ``task`` on the worker, starting its thread if needed;
+        raises GLib.Error when the worker is stopped."""
+        # The thread may not have started when the interpreter exits:
+        # until it does, exit knows the worker from here.
+        _pushed_workers.add(self)
+        try:
+            return Pmt.Worker.push(self, task)
+        except BaseException:
+            _pushed_workers.discard(self)
+            raise
+
     def join(self, timeout: Optional[float] = None) -> bool:
         """Waits up to ``timeout`` seconds for the worker to stop (after
         stop() or kill()) and for its thread to exit."""
@@ -1117,9 +1132,9 @@ __all__.append('Limiter')
 
 # The Threaded decorator ------------------------------------------------------
 
-# Tasks of @Threaded calls in thread mode, until they run: each gets a new
-# worker whose thread may not have started yet, so interpreter exit waits
-# for them by name.
+# Tasks of @Threaded calls in thread and daemon modes, until they run: their
+# worker's thread may not have started yet, so interpreter exit waits for
+# them by name.
 _pending_thread_tasks = set()
 
 _TASK_OPTIONS = frozenset(('store_return', 'priority', 'inject_task'))
@@ -1244,7 +1259,7 @@ class ThreadedFunction:
             raise
         if limiter is not None:
             _on_done(task, lambda done: limiter.release())
-        if self._threaded.get_mode() == Pmt.ThreadedMode.THREAD and not task.is_done():
+        if self._threaded.get_mode() != Pmt.ThreadedMode.POOL and not task.is_done():
             _pending_thread_tasks.add(task)
         return task
 
@@ -1314,15 +1329,19 @@ def _drain_worker(worker) -> None:
 
 
 def _join_at_exit() -> None:
-    while _pending_thread_tasks or _live_workers:
+    # At least once: a pool's first thread may not have started yet.
+    while True:
         for task in list(_pending_thread_tasks):
             task.wait()
             _pending_thread_tasks.discard(task)
         _wait_sliced(Pmt.Pool.join_all, None)
-        for worker in list(_live_workers.values()):
+        if not (_pending_thread_tasks or _live_workers or _pushed_workers):
+            break
+        for worker in list(_live_workers.values()) + list(_pushed_workers):
             pool = worker.get_pool()
             if pool is None:
                 _drain_worker(worker)
+                _pushed_workers.discard(worker)
             else:
                 _wait_sliced(lambda usec: Pmt.Pool.join(pool, usec), None)
     for name, hook_id in _emission_hooks:
