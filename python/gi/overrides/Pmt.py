@@ -172,6 +172,17 @@ _emission_hooks = [
 # locks, under which Pmt never calls out (handlers and destroy notifies
 # run outside them, see pmt/README.md), so holding the GIL cannot
 # deadlock.  Without ctypes or the library, the PyGObject calls serve.
+#
+# One call goes through ctypes for another reason: a limiter's timed
+# acquire, with the GIL released as PyGObject does.  PyGObject turns its
+# timeout into a GLib.Error by running Python code (GLib.Error.__init__),
+# where a pending SIGINT handler runs: its KeyboardInterrupt is printed and
+# replaced by "RuntimeError: Converting the GError failed".  And each slice
+# of an interruptible wait (_wait_sliced) but the last ends in a timeout.
+
+class _GError(ctypes.Structure):
+    _fields_ = [('domain', ctypes.c_uint32), ('code', ctypes.c_int), ('message', ctypes.c_char_p)]
+
 
 def _load_direct_calls():
     try:
@@ -181,7 +192,8 @@ def _load_direct_calls():
             library = GIRepository.Repository.get_default().get_shared_library('Pmt')
         except (ValueError, ImportError):
             library = None
-        lib = ctypes.PyDLL((library or 'libpmt-1.0.so.0').split(',')[0])
+        library = (library or 'libpmt-1.0.so.0').split(',')[0]
+        lib = ctypes.PyDLL(library)
         push = lib.pmt_pool_push
         push.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         push.restype = ctypes.c_int
@@ -196,7 +208,15 @@ def _load_direct_calls():
         probe = Pmt.Task()
         if get_id(hash(probe)) != Pmt.Task.get_id(probe):
             return None
-        return push, get_state
+        blocking = ctypes.CDLL(library)
+        acquire = blocking.pmt_limiter_acquire
+        acquire.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                            ctypes.POINTER(ctypes.POINTER(_GError))]
+        acquire.restype = ctypes.c_int
+        error_free = lib.g_error_free
+        error_free.argtypes = [ctypes.POINTER(_GError)]
+        error_free.restype = None
+        return push, get_state, acquire, error_free
     except (OSError, AttributeError):
         return None
 
@@ -204,7 +224,7 @@ def _load_direct_calls():
 _direct_calls = _load_direct_calls()
 
 if _direct_calls is not None:
-    _direct_push, _direct_get_state = _direct_calls
+    _direct_push, _direct_get_state, _blocking_acquire, _error_free = _direct_calls
 
     def _push_task(pool, task) -> None:
         if not _direct_push(hash(pool), hash(task), None):
@@ -212,12 +232,35 @@ if _direct_calls is not None:
 
     def _task_state(task):
         return _TaskState(_direct_get_state(hash(task)))
+
+    def _acquire_limiter(limiter, usec: int, cancellable) -> bool:
+        """pmt_limiter_acquire(): False on timeout, GLib.Error otherwise."""
+        error = ctypes.POINTER(_GError)()
+        try:
+            if _blocking_acquire(hash(limiter), usec, None if cancellable is None else hash(cancellable),
+                                 ctypes.byref(error)):
+                return True
+            domain, code, message = error.contents.domain, error.contents.code, error.contents.message
+        finally:
+            if error:       # also when a KeyboardInterrupt came on return
+                _error_free(error)
+        if domain == Pmt.error_quark() and code == Pmt.Error.TIMED_OUT:
+            return False
+        raise GLib.Error.new_literal(domain, message.decode('utf-8', 'replace'), code)
 else:
     def _push_task(pool, task) -> None:
         Pmt.Pool.push(pool, task)
 
     def _task_state(task):
         return Pmt.Task.get_state(task)
+
+    def _acquire_limiter(limiter, usec: int, cancellable) -> bool:
+        try:
+            return Pmt.Limiter.acquire(limiter, usec, cancellable)
+        except GLib.Error as error:
+            if error.matches(Pmt.error_quark(), Pmt.Error.TIMED_OUT):
+                return False
+            raise
 
 
 # Calls: what a task made from Python runs, and what became of it -------------
@@ -1078,14 +1121,7 @@ class Limiter(Pmt.Limiter):
                 cancellable: Optional[Gio.Cancellable] = None) -> bool:
         """Takes one slot, waiting up to ``timeout`` seconds; returns False
         on timeout.  Raises GLib.Error when ``cancellable`` is cancelled."""
-        def attempt(usec):
-            try:
-                return Pmt.Limiter.acquire(self, usec, cancellable)
-            except GLib.Error as error:
-                if error.matches(Pmt.error_quark(), Pmt.Error.TIMED_OUT):
-                    return False
-                raise
-        return bool(_wait_sliced(attempt, timeout))
+        return bool(_wait_sliced(lambda usec: _acquire_limiter(self, usec, cancellable), timeout))
 
     def run(self, func: Callable[..., Any], *args, timeout: Optional[float] = None,
             cancellable: Optional[Gio.Cancellable] = None, **kwargs) -> Any:
