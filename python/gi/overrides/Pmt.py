@@ -20,6 +20,7 @@ import ctypes
 import functools
 import inspect
 import logging
+import os
 import signal
 import threading
 import time
@@ -171,7 +172,9 @@ _emission_hooks = [
 # ctypes instead, holding the GIL.  They only take Pmt's short internal
 # locks, under which Pmt never calls out (handlers and destroy notifies
 # run outside them, see pmt/README.md), so holding the GIL cannot
-# deadlock.  Without ctypes or the library, the PyGObject calls serve.
+# deadlock.  Without ctypes or the library, the PyGObject calls serve;
+# PMT_PYTHON_NO_DIRECT_CALLS=1 in the environment at import chooses them
+# too (the tests run both ways).
 #
 # One call goes through ctypes for another reason: a limiter's timed
 # acquire, with the GIL released as PyGObject does.  PyGObject turns its
@@ -185,6 +188,8 @@ class _GError(ctypes.Structure):
 
 
 def _load_direct_calls():
+    if os.environ.get('PMT_PYTHON_NO_DIRECT_CALLS', '') not in ('', '0'):
+        return None
     try:
         try:
             gi.require_version('GIRepository', '2.0')
