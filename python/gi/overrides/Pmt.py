@@ -21,6 +21,7 @@ import functools
 import inspect
 import itertools
 import logging
+import os
 import signal
 import threading
 import time
@@ -122,6 +123,7 @@ _PyGILState_Release.argtypes = [ctypes.c_int]
 
 _kept_states = {}     # thread ident -> PyGILState_STATE taken at start
 _live_workers = {}    # thread ident -> the PmtWorker running there
+_pushed_workers = set()   # standalone workers pushed to, until their thread runs
 
 
 def _keep_thread_state() -> None:
@@ -139,11 +141,13 @@ def _drop_thread_state() -> None:
 def _on_thread_started(worker, *unused) -> bool:
     _keep_thread_state()
     _live_workers[threading.get_ident()] = worker
+    _pushed_workers.discard(worker)
     return True
 
 
 def _on_thread_stopped(worker, *unused) -> bool:
     _live_workers.pop(threading.get_ident(), None)
+    _pushed_workers.discard(worker)
     _drop_thread_state()
     return True
 
@@ -169,12 +173,27 @@ _emission_hooks = [
 # ctypes instead, holding the GIL.  They only take Pmt's short internal
 # locks, under which Pmt never calls out (handlers and destroy notifies
 # run outside them, see pmt/README.md), so holding the GIL cannot
-# deadlock.  Without ctypes or the library, the PyGObject calls serve.
+# deadlock.  Without ctypes or the library, the PyGObject calls serve;
+# PMT_PYTHON_NO_DIRECT_CALLS=1 in the environment at import chooses them
+# too (the tests run both ways).
+#
+# One call goes through ctypes for another reason: a limiter's timed
+# acquire, with the GIL released as PyGObject does.  PyGObject turns its
+# timeout into a GLib.Error by running Python code (GLib.Error.__init__),
+# where a pending SIGINT handler runs: its KeyboardInterrupt is printed and
+# replaced by "RuntimeError: Converting the GError failed".  And each slice
+# of an interruptible wait (_wait_sliced) but the last ends in a timeout.
+
+class _GError(ctypes.Structure):
+    _fields_ = [('domain', ctypes.c_uint32), ('code', ctypes.c_int), ('message', ctypes.c_char_p)]
+
 
 _JobFunc = ctypes.CFUNCTYPE(None, ctypes.c_void_p)   # PmtJobFunc, GDestroyNotify
 
 
 def _load_direct_calls():
+    if os.environ.get('PMT_PYTHON_NO_DIRECT_CALLS', '') not in ('', '0'):
+        return None
     try:
         try:
             gi.require_version('GIRepository', '2.0')
@@ -182,7 +201,8 @@ def _load_direct_calls():
             library = GIRepository.Repository.get_default().get_shared_library('Pmt')
         except (ValueError, ImportError):
             library = None
-        lib = ctypes.PyDLL((library or 'libpmt-1.0.so.0').split(',')[0])
+        library = (library or 'libpmt-1.0.so.0').split(',')[0]
+        lib = ctypes.PyDLL(library)
         push = lib.pmt_pool_push
         push.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         push.restype = ctypes.c_int
@@ -201,7 +221,15 @@ def _load_direct_calls():
         probe = Pmt.Task()
         if get_id(hash(probe)) != Pmt.Task.get_id(probe):
             return None
-        return push, get_state, execute
+        blocking = ctypes.CDLL(library)
+        acquire = blocking.pmt_limiter_acquire
+        acquire.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                            ctypes.POINTER(ctypes.POINTER(_GError))]
+        acquire.restype = ctypes.c_int
+        error_free = lib.g_error_free
+        error_free.argtypes = [ctypes.POINTER(_GError)]
+        error_free.restype = None
+        return push, get_state, execute, acquire, error_free
     except (OSError, AttributeError):
         return None
 
@@ -209,7 +237,8 @@ def _load_direct_calls():
 _direct_calls = _load_direct_calls()
 
 if _direct_calls is not None:
-    _direct_push, _direct_get_state, _direct_execute = _direct_calls
+    (_direct_push, _direct_get_state, _direct_execute, _blocking_acquire,
+     _error_free) = _direct_calls
 
     def _push_task(pool, task) -> None:
         if not _direct_push(hash(pool), hash(task), None):
@@ -217,12 +246,35 @@ if _direct_calls is not None:
 
     def _task_state(task):
         return _TaskState(_direct_get_state(hash(task)))
+
+    def _acquire_limiter(limiter, usec: int, cancellable) -> bool:
+        """pmt_limiter_acquire(): False on timeout, GLib.Error otherwise."""
+        error = ctypes.POINTER(_GError)()
+        try:
+            if _blocking_acquire(hash(limiter), usec, None if cancellable is None else hash(cancellable),
+                                 ctypes.byref(error)):
+                return True
+            domain, code, message = error.contents.domain, error.contents.code, error.contents.message
+        finally:
+            if error:       # also when a KeyboardInterrupt came on return
+                _error_free(error)
+        if domain == Pmt.error_quark() and code == Pmt.Error.TIMED_OUT:
+            return False
+        raise GLib.Error.new_literal(domain, message.decode('utf-8', 'replace'), code)
 else:
     def _push_task(pool, task) -> None:
         Pmt.Pool.push(pool, task)
 
     def _task_state(task):
         return Pmt.Task.get_state(task)
+
+    def _acquire_limiter(limiter, usec: int, cancellable) -> bool:
+        try:
+            return Pmt.Limiter.acquire(limiter, usec, cancellable)
+        except GLib.Error as error:
+            if error.matches(Pmt.error_quark(), Pmt.Error.TIMED_OUT):
+                return False
+            raise
 
 
 # Calls: what a task made from Python runs, and what became of it -------------
@@ -1074,6 +1126,18 @@ else:
 class Worker(Pmt.Worker):
     """One thread with its own queue (PyMultiTasking's ``ThreadWorker``)."""
 
+    def push(self, task) -> bool:
+        """Queues ``task`` on the worker, starting its thread if needed;
+        raises GLib.Error when the worker is stopped."""
+        # The thread may not have started when the interpreter exits:
+        # until it does, exit knows the worker from here.
+        _pushed_workers.add(self)
+        try:
+            return Pmt.Worker.push(self, task)
+        except BaseException:
+            _pushed_workers.discard(self)
+            raise
+
     def join(self, timeout: Optional[float] = None) -> bool:
         """Waits up to ``timeout`` seconds for the worker to stop (after
         stop() or kill()) and for its thread to exit."""
@@ -1132,14 +1196,7 @@ class Limiter(Pmt.Limiter):
                 cancellable: Optional[Gio.Cancellable] = None) -> bool:
         """Takes one slot, waiting up to ``timeout`` seconds; returns False
         on timeout.  Raises GLib.Error when ``cancellable`` is cancelled."""
-        def attempt(usec):
-            try:
-                return Pmt.Limiter.acquire(self, usec, cancellable)
-            except GLib.Error as error:
-                if error.matches(Pmt.error_quark(), Pmt.Error.TIMED_OUT):
-                    return False
-                raise
-        return bool(_wait_sliced(attempt, timeout))
+        return bool(_wait_sliced(lambda usec: _acquire_limiter(self, usec, cancellable), timeout))
 
     def run(self, func: Callable[..., Any], *args, timeout: Optional[float] = None,
             cancellable: Optional[Gio.Cancellable] = None, **kwargs) -> Any:
@@ -1186,9 +1243,9 @@ __all__.append('Limiter')
 
 # The Threaded decorator ------------------------------------------------------
 
-# Tasks of @Threaded calls in thread and daemon mode, until they run: each
-# goes to a worker whose thread may not have started yet, so interpreter
-# exit waits for them by name.
+# Tasks of @Threaded calls in thread and daemon modes, until they run: their
+# worker's thread may not have started yet, so interpreter exit waits for
+# them by name.
 _pending_thread_tasks = set()
 
 _TASK_OPTIONS = frozenset(('store_return', 'priority', 'inject_task'))
@@ -1313,7 +1370,9 @@ class ThreadedFunction:
             raise
         if limiter is not None:
             _on_done(task, lambda done: limiter.release())
-        if self._threaded.get_mode() != Pmt.ThreadedMode.POOL and not task.is_done():
+        # Every mode, not only those with a worker whose thread may not
+        # have started: asking the mode would cost a C call per call.
+        if not task.is_done():
             _pending_thread_tasks.add(task)
         return task
 
@@ -1383,18 +1442,19 @@ def _drain_worker(worker) -> None:
 
 
 def _join_at_exit() -> None:
-    # Pools first, even with no worker thread seen yet: a task submitted
-    # just before exit may be queued before its worker's thread started.
-    _wait_sliced(Pmt.Pool.join_all, None)
-    while _pending_thread_tasks or _live_workers:
+    # At least once: a pool's first thread may not have started yet.
+    while True:
         for task in list(_pending_thread_tasks):
             task.wait()
             _pending_thread_tasks.discard(task)
         _wait_sliced(Pmt.Pool.join_all, None)
-        for worker in list(_live_workers.values()):
+        if not (_pending_thread_tasks or _live_workers or _pushed_workers):
+            break
+        for worker in list(_live_workers.values()) + list(_pushed_workers):
             pool = worker.get_pool()
             if pool is None:
                 _drain_worker(worker)
+                _pushed_workers.discard(worker)
             else:
                 _wait_sliced(lambda usec: Pmt.Pool.join(pool, usec), None)
     for name, hook_id in _emission_hooks:
