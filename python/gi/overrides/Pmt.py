@@ -1243,9 +1243,8 @@ __all__.append('Limiter')
 
 # The Threaded decorator ------------------------------------------------------
 
-# Tasks of @Threaded calls in thread and daemon modes, until they run: their
-# worker's thread may not have started yet, so interpreter exit waits for
-# them by name.
+# Tasks of @Threaded calls, until they run: their worker's thread may not
+# have started yet, so interpreter exit waits for them by name.
 _pending_thread_tasks = set()
 
 _TASK_OPTIONS = frozenset(('store_return', 'priority', 'inject_task'))
