@@ -22,6 +22,7 @@ import inspect
 import itertools
 import logging
 import os
+import pickle
 import signal
 import threading
 import time
@@ -34,6 +35,7 @@ from gi.repository import GLib, GObject, Gio
 
 from ..module import get_introspection_module
 from ..overrides import override
+from . import _pmt_process
 
 Pmt = get_introspection_module('Pmt')
 
@@ -146,6 +148,7 @@ def _on_thread_started(worker, *unused) -> bool:
 
 
 def _on_thread_stopped(worker, *unused) -> bool:
+    _stop_process_child(hash(worker))
     _live_workers.pop(threading.get_ident(), None)
     _pushed_workers.discard(worker)
     _drop_thread_state()
@@ -206,6 +209,9 @@ def _load_direct_calls():
         push = lib.pmt_pool_push
         push.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         push.restype = ctypes.c_int
+        worker_push = lib.pmt_worker_push
+        worker_push.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        worker_push.restype = ctypes.c_int
         get_state = lib.pmt_task_get_state
         get_state.argtypes = [ctypes.c_void_p]
         get_state.restype = ctypes.c_int
@@ -229,7 +235,7 @@ def _load_direct_calls():
         error_free = lib.g_error_free
         error_free.argtypes = [ctypes.POINTER(_GError)]
         error_free.restype = None
-        return push, get_state, execute, acquire, error_free
+        return push, worker_push, get_state, execute, acquire, error_free
     except (OSError, AttributeError):
         return None
 
@@ -237,12 +243,19 @@ def _load_direct_calls():
 _direct_calls = _load_direct_calls()
 
 if _direct_calls is not None:
-    (_direct_push, _direct_get_state, _direct_execute, _blocking_acquire,
+    (_direct_push, _direct_worker_push, _direct_get_state, _direct_execute, _blocking_acquire,
      _error_free) = _direct_calls
 
     def _push_task(pool, task) -> None:
         if not _direct_push(hash(pool), hash(task), None):
             Pmt.Pool.push(pool, task)       # raises the error
+
+    def _try_push(target, task) -> bool:
+        """Pushes ``task`` to a pool or a worker; False if refused."""
+        if isinstance(target, Pmt.Pool):
+            return bool(_direct_push(hash(target), hash(task), None))
+        _pushed_workers.add(target)
+        return bool(_direct_worker_push(hash(target), hash(task), None))
 
     def _task_state(task):
         return _TaskState(_direct_get_state(hash(task)))
@@ -264,6 +277,13 @@ if _direct_calls is not None:
 else:
     def _push_task(pool, task) -> None:
         Pmt.Pool.push(pool, task)
+
+    def _try_push(target, task) -> bool:
+        try:
+            target.push(task)
+        except GLib.Error:
+            return False
+        return True
 
     def _task_state(task):
         return Pmt.Task.get_state(task)
@@ -303,9 +323,9 @@ class _Call:
     (pmt_task_get_task_value()): its function and arguments until it runs,
     then its result."""
 
-    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store', 'result')
+    __slots__ = ('fn', 'args', 'kwargs', 'inject', 'callback', 'store', 'result', 'process')
 
-    def __init__(self, fn, args, kwargs, inject, callback=None, store=True):
+    def __init__(self, fn, args, kwargs, inject, callback=None, store=True, process=False):
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
@@ -313,6 +333,7 @@ class _Call:
         self.callback = callback
         self.store = store
         self.result = None
+        self.process = process      # run in the worker's child process
 
 
 class _Failure:
@@ -385,7 +406,10 @@ def _invoke(task, call: _Call) -> None:
     if call.inject:
         kwargs = dict(kwargs, TaskObject=task)
     _pending_thread_tasks.discard(task)
-    result = fn(*args, **kwargs)
+    if call.process:
+        result = _run_in_child(task, fn, args, kwargs)
+    else:
+        result = fn(*args, **kwargs)
     if callback is not None:
         callback(result)
     if call.store:
@@ -780,7 +804,7 @@ def _pop_submit_options(kwargs: dict) -> int:
     """Takes PyMultiTasking's ``submit_task_*`` keywords out of ``kwargs``
     and returns the priority."""
     priority = DEFAULT_PRIORITY
-    if not any(key.startswith(_SUBMIT_PREFIX) for key in kwargs):
+    if not kwargs or not any(key.startswith(_SUBMIT_PREFIX) for key in kwargs):
         return priority
     for key in [key for key in kwargs if key.startswith(_SUBMIT_PREFIX)]:
         value = kwargs.pop(key)
@@ -805,8 +829,18 @@ def _check_callable(fn, what='fn') -> None:
         raise TypeError('%s must be callable, not %s' % (what, type(fn).__name__))
 
 
-def _map_calls(fn, params) -> List[_Call]:
+def _process_inject(fn, process: bool) -> bool:
+    """Whether ``fn`` gets its task; refused for a process call, whose task
+    stays in the parent."""
     inject = _wants_task(fn)
+    if inject and process:
+        raise TypeError('a function run in a child process cannot take TaskObject: '
+                        'its task stays in this process')
+    return inject
+
+
+def _map_calls(fn, params, process: bool = False) -> List[_Call]:
+    inject = _process_inject(fn, process)
     calls = []
     for index, item in enumerate(params):
         try:
@@ -814,7 +848,7 @@ def _map_calls(fn, params) -> List[_Call]:
             args, kwargs = tuple(args), dict(kwargs)
         except (TypeError, ValueError):
             raise TypeError('map() item %d is not an (args, kwargs) pair: %r' % (index, item)) from None
-        calls.append(_Call(fn, args, kwargs, inject))
+        calls.append(_Call(fn, args, kwargs, inject, process=process))
     return calls
 
 
@@ -836,6 +870,9 @@ class Pool(Pmt.Pool):
     each worker thread before its first task.  Other keywords are GObject
     properties (in their C units).
     """
+
+    # Whether its tasks run their function in a child process (ProcessPool).
+    _process_calls = False
 
     def __init__(self, maxWorkers: Optional[int] = None, name: Optional[str] = None,
                  prepopulate: int = 0, workerAutoKill: bool = True, *,
@@ -884,7 +921,9 @@ class Pool(Pmt.Pool):
         """
         _check_callable(fn)
         priority = _pop_submit_options(kwargs)
-        task = _new_task(_Call(fn, args, kwargs, _wants_task(fn)), priority)
+        process = self._process_calls
+        task = _new_task(_Call(fn, args, kwargs, _process_inject(fn, process), process=process),
+                         priority)
         _push_task(self, task)
         return task
 
@@ -900,7 +939,7 @@ class Pool(Pmt.Pool):
             raise TypeError('unexpected keyword %r' % next(iter(options)))
         if not isinstance(chunksize, int) or chunksize < 0:
             raise ValueError('chunksize must be an int >= 0, not %r' % (chunksize,))
-        calls = _map_calls(fn, params)
+        calls = _map_calls(fn, params, self._process_calls)
         if not calls:
             return []
         return Pmt.Pool.map_values_full(self, priority, _run_valued_task, None, calls, chunksize)
@@ -1217,7 +1256,7 @@ class Limiter(Pmt.Limiter):
         self.release()
 
     def __call__(self, func: Callable) -> Callable:
-        if isinstance(func, ThreadedFunction):
+        if isinstance(func, _DecoratedFunction):
             func._set_limiter(self, self.blocking)
             return func
         _check_callable(func, 'the decorated object')
@@ -1241,13 +1280,13 @@ Limiter = override(Limiter)
 __all__.append('Limiter')
 
 
-# The Threaded decorator ------------------------------------------------------
+# The decorators --------------------------------------------------------------
 
-# Tasks of @Threaded calls, until they run: their worker's thread may not
-# have started yet, so interpreter exit waits for them by name.
+# Tasks of @Threaded and @Processed calls, until they run: their worker's
+# thread may not have started yet, so interpreter exit waits for them by
+# name.
 _pending_thread_tasks = set()
 
-_TASK_OPTIONS = frozenset(('store_return', 'priority', 'inject_task'))
 _CALL_TASK_OPTIONS = frozenset(('store_return', 'callback_func'))
 
 
@@ -1255,56 +1294,157 @@ def _seconds_to_usec_property(value) -> int:
     return -1 if value is None or value < 0 else _usec(value)
 
 
-def _threaded_property(prefix: str, key: str, value) -> Tuple[str, Any]:
-    """PyMultiTasking's ``_worker_<kw>`` / ``_pool_<kw>`` keywords as a
-    property of the C Threaded (timeouts in seconds)."""
-    if prefix == 'pool' and key in ('maxWorkers', 'max_workers'):
-        return 'pool-max-workers', int(value)
-    if prefix == 'pool' and key in ('prepopulate', 'min_workers'):
-        return 'pool-min-workers', int(value)
-    if key == 'workerAutoKill':
-        return '%s-idle-timeout' % prefix, -1 if not value else 15 * 1000 * 1000
-    if key in ('idle_timeout', 'timeout'):
-        return '%s-idle-timeout' % prefix, _seconds_to_usec_property(value)
-    raise TypeError('unknown @Threaded keyword _%s_%s' % (prefix, key))
+def _split_options(kind: str, options: dict) -> Tuple[dict, dict, dict]:
+    """PyMultiTasking's ``_task_<kw>``, ``_worker_<kw>`` and ``_pool_<kw>``
+    keywords, by prefix."""
+    split = {'task': {}, 'worker': {}, 'pool': {}}
+    for key, value in options.items():
+        prefix, _, name = key[1:].partition('_')
+        if not key.startswith('_') or prefix not in split or not name:
+            raise TypeError('unknown %s keyword %r' % (kind, key))
+        split[prefix][name] = value
+    return split['task'], split['worker'], split['pool']
 
 
-class ThreadedFunction:
-    """A function made threaded by ``@Pmt.Threaded``: each call returns a
-    :class:`Pmt.Task` at once and runs the function on another thread."""
+def _idle_timeout_usec(kind: str, prefix: str, options: dict) -> Optional[int]:
+    """The idle timeout the ``workerAutoKill``/``timeout``/``idle_timeout``
+    keywords ask for (seconds in, microseconds out), or None."""
+    usec = None
+    for key in ('workerAutoKill', 'timeout', 'idle_timeout'):
+        if key not in options:
+            continue
+        value = options.pop(key)
+        if key == 'workerAutoKill':
+            usec = -1 if not value else 15 * 1000 * 1000
+        else:
+            usec = _seconds_to_usec_property(value)
+    return usec
 
-    def __init__(self, func: Callable, daemon=False, pool=False, pool_name: Optional[str] = None,
-                 callback_func: Optional[Callable] = None, **options):
+
+def _pool_options(kind: str, options: dict) -> dict:
+    """``_pool_<kw>`` keywords as pool settings: max_workers, min_workers,
+    idle_timeout (microseconds)."""
+    settings = {}
+    for names, setting in ((('maxWorkers', 'max_workers'), 'max_workers'),
+                           (('prepopulate', 'min_workers'), 'min_workers')):
+        for name in names:
+            if name in options:
+                settings[setting] = int(options.pop(name))
+    usec = _idle_timeout_usec(kind, 'pool', options)
+    if usec is not None:
+        settings['idle_timeout'] = usec
+    if options:
+        raise TypeError('unknown %s keyword _pool_%s' % (kind, next(iter(options))))
+    return settings
+
+
+class _DecoratedFunction:
+    """What ``@Threaded`` and ``@Processed`` make of a function: each call
+    returns a :class:`Pmt.Task` at once, and the function runs elsewhere.
+    Subclasses say where (``_start()``)."""
+
+    _kind = '@Threaded'
+    _process = False
+
+    def _setup(self, func: Callable, callback_func: Optional[Callable], task_options: dict):
         _check_callable(func, 'the decorated object')
         if callback_func is not None:
             _check_callable(callback_func, 'callback_func')
         functools.update_wrapper(self, func)
         self._func = func
         self._callback = callback_func
-        self._store = True
-        self._inject = _wants_task(func)
+        self._store = bool(task_options.pop('store_return', True))
+        self._priority = _check_priority(task_options.pop('priority', DEFAULT_PRIORITY))
+        self._inject = bool(task_options.pop('inject_task', True)) and _wants_task(func)
+        if task_options:
+            raise TypeError('unknown %s keyword _task_%s' % (self._kind, next(iter(task_options))))
+        if self._inject and self._process:
+            raise TypeError('a function run in a child process cannot take TaskObject: '
+                            'its task stays in this process')
         self._limiter = None
-        self._threaded = threaded = Pmt.Threaded.new(_run_valued_task)
-        threaded.set_priority(DEFAULT_PRIORITY)
-        pool_name = options.pop('_pool_name', pool_name)
-        self._apply_options(options)
-        self._set_target(daemon, pool, pool_name)
 
-    def _apply_options(self, options: dict) -> None:
-        for key, value in options.items():
-            prefix, _, name = key[1:].partition('_')
-            if not key.startswith('_') or prefix not in ('task', 'worker', 'pool'):
-                raise TypeError('unknown @Threaded keyword %r' % key)
-            if prefix != 'task':
-                self._threaded.set_property(*_threaded_property(prefix, name, value))
-            elif name == 'store_return':
-                self._store = bool(value)
-            elif name == 'priority':
-                self._threaded.set_priority(_check_priority(value))
-            elif name == 'inject_task':
-                self._inject = self._inject and bool(value)
+    def _set_limiter(self, limiter: Limiter, blocking: bool) -> None:
+        # Blocking: acquired here, in Python, so that Ctrl-C interrupts the
+        # wait; the task releases it when done, whatever its end.
+        if blocking:
+            self._limiter = limiter
+        else:
+            self._set_task_limiter(limiter)
+
+    def _take_call_options(self, kwargs: dict) -> Tuple[bool, Optional[Callable]]:
+        store, callback = self._store, self._callback
+        if not kwargs:
+            return store, callback
+        for key in [key for key in kwargs if key.startswith('_task_')]:
+            name = key[len('_task_'):]
+            if name not in _CALL_TASK_OPTIONS:
+                raise TypeError('%s cannot be given per call of a %s function '
+                                '(use @Limiter(n, blocking=False) over %s for '
+                                '_task_semaphore)' % (key, self._kind, self._kind))
+            value = kwargs.pop(key)
+            if name == 'store_return':
+                store = bool(value)
             else:
-                raise TypeError('unknown @Threaded keyword %r' % key)
+                callback = value
+        return store, callback
+
+    def __call__(self, *args, **kwargs) -> Task:
+        store, callback = self._take_call_options(kwargs)
+        call = _Call(self._call_target(), args, kwargs, self._inject, callback, store,
+                     process=self._process)
+        limiter = self._limiter
+        if limiter is not None and not limiter.acquire():
+            raise concurrent.futures.TimeoutError()
+        try:
+            task = self._start(call)
+        except BaseException:
+            if limiter is not None:
+                limiter.release()
+            raise
+        if limiter is not None:
+            _on_done(task, lambda done: limiter.release())
+        # A pool is joined at exit, but a worker's thread may not have
+        # started yet: exit waits for the task by name.
+        if not self._to_pool and not task.is_done():
+            _pending_thread_tasks.add(task)
+        return task
+
+    def _call_target(self) -> Callable:
+        return self._func
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return types.MethodType(self, instance)
+
+
+class ThreadedFunction(_DecoratedFunction):
+    """A function made threaded by ``@Pmt.Threaded``: each call returns a
+    :class:`Pmt.Task` at once and runs the function on another thread."""
+
+    def __init__(self, func: Callable, daemon=False, pool=False, pool_name: Optional[str] = None,
+                 callback_func: Optional[Callable] = None, **options):
+        pool_name = options.pop('_pool_name', pool_name)
+        task_options, worker_options, pool_options = _split_options(self._kind, options)
+        self._setup(func, callback_func, task_options)
+        self._threaded = threaded = Pmt.Threaded.new(_run_valued_task)
+        threaded.set_priority(self._priority)
+        self._apply_worker_pool_options(worker_options, pool_options)
+        self._set_target(daemon, pool, pool_name)
+        self._mode = threaded.get_mode()
+        self._to_pool = self._mode == Pmt.ThreadedMode.POOL
+        self._task_limiter = None
+        # The pool or daemon worker the last call went to.
+        self._last_target = None
+
+    def _apply_worker_pool_options(self, worker_options: dict, pool_options: dict) -> None:
+        usec = _idle_timeout_usec(self._kind, 'worker', worker_options)
+        if worker_options:
+            raise TypeError('unknown %s keyword _worker_%s' % (self._kind, next(iter(worker_options))))
+        if usec is not None:
+            self._threaded.set_property('worker-idle-timeout', usec)
+        for setting, value in _pool_options(self._kind, pool_options).items():
+            self._threaded.set_property('pool-' + setting.replace('_', '-'), value)
 
     def _set_target(self, daemon, pool, pool_name) -> None:
         threaded = self._threaded
@@ -1321,17 +1461,35 @@ class ThreadedFunction:
         else:
             threaded.set_mode(Pmt.ThreadedMode.THREAD)
 
-    def _set_limiter(self, limiter: Limiter, blocking: bool) -> None:
-        # Blocking: acquired here, in Python, so that Ctrl-C interrupts the
-        # wait; the task releases it when done, whatever its end.
-        if blocking:
-            self._limiter = limiter
-        else:
-            self._threaded.set_limiter(limiter, False)
+    def _set_task_limiter(self, limiter: Limiter) -> None:
+        self._threaded.set_limiter(limiter, False)
+        self._task_limiter = limiter
+
+    def _start(self, call: _Call) -> Task:
+        # pmt_threaded_call_value() finds the pool or the daemon worker,
+        # made again if it stopped; while the last one goes on taking
+        # tasks, calls go straight to it: the C call, which releases the
+        # GIL, and the GValue would cost a handover of the GIL per call.
+        target = self._last_target
+        if target is not None:
+            task = _new_task(call, self._priority)
+            if self._task_limiter is not None:
+                task.set_limiter(self._task_limiter)
+            if _try_push(target, task):
+                return task
+            self._last_target = None
+        task = self._threaded.call_value(call)
+        if self._mode == Pmt.ThreadedMode.POOL:
+            self._last_target = self._threaded.dup_pool()
+        elif self._mode == Pmt.ThreadedMode.DAEMON:
+            self._last_target = self._threaded.dup_worker()
+        return task
 
     @property
     def threaded(self) -> 'Threaded':
-        """The C :class:`Pmt.Threaded` behind the function."""
+        """The C :class:`Pmt.Threaded` behind the function, to look at:
+        the decorator's keywords set it up, and calls bypass it while
+        their pool or worker takes them."""
         return self._threaded
 
     @property
@@ -1343,42 +1501,6 @@ class ThreadedFunction:
     def worker(self) -> Optional[Worker]:
         """The daemon worker, when there is one yet."""
         return self._threaded.dup_worker()
-
-    def __call__(self, *args, **kwargs) -> Task:
-        store, callback = self._store, self._callback
-        for key in [key for key in kwargs if key.startswith('_task_')]:
-            name = key[len('_task_'):]
-            if name not in _CALL_TASK_OPTIONS:
-                raise TypeError('%s cannot be given per call of a @Threaded function '
-                                '(use @Limiter(n, blocking=False) over @Threaded for '
-                                '_task_semaphore)' % key)
-            value = kwargs.pop(key)
-            if name == 'store_return':
-                store = bool(value)
-            else:
-                callback = value
-        call = _Call(self._func, args, kwargs, self._inject, callback, store)
-        limiter = self._limiter
-        if limiter is not None and not limiter.acquire():
-            raise concurrent.futures.TimeoutError()
-        try:
-            task = self._threaded.call_value(call)
-        except BaseException:
-            if limiter is not None:
-                limiter.release()
-            raise
-        if limiter is not None:
-            _on_done(task, lambda done: limiter.release())
-        # Every mode, not only those with a worker whose thread may not
-        # have started: asking the mode would cost a C call per call.
-        if not task.is_done():
-            _pending_thread_tasks.add(task)
-        return task
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        return types.MethodType(self, instance)
 
     def __repr__(self) -> str:
         return '<Pmt.Threaded function %s mode=%s>' % (
@@ -1419,6 +1541,318 @@ class Threaded(Pmt.Threaded):
 
 Threaded = override(Threaded)
 __all__.append('Threaded')
+
+
+# Process pools ---------------------------------------------------------------
+#
+# A process pool is a pool of worker threads each of which owns one
+# long-lived child process (gi/overrides/_pmt_process.py): a task's
+# function, pickled with its arguments, runs in the child of the worker
+# thread that took the task, and its result or exception comes back the
+# same way.  The task itself stays here, with everything a task has:
+# priority, limiter, callbacks (run here), waits, futures, await.
+# Cancelling a running process task terminates its child; the worker
+# starts a fresh one for its next task.
+
+_process_children = {}      # hash of the worker (or thread) -> its _pmt_process.Child
+
+
+def _keep_class(wrapper) -> None:
+    # PmtPool and PmtWorker are final: ProcessPool and ProcessWorker are
+    # Python classes of the same GTypes.  An attribute makes PyGObject keep
+    # the wrapper, of that class, as long as its object lives (a toggle
+    # reference): what C hands back later, from the registry or a task,
+    # is this same object.
+    wrapper._pmt_keeps_class = True
+
+
+def _child_key() -> int:
+    worker = _current_worker()
+    return hash(worker) if worker is not None else -threading.get_ident()
+
+
+def _stop_process_child(key: int) -> None:
+    child = _process_children.pop(key, None)
+    if child is not None:
+        child.stop()
+
+
+def _pickle_call(fn, args, kwargs) -> bytes:
+    try:
+        return pickle.dumps((fn, args, kwargs), pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        try:
+            pickle.dumps(fn, pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            what = ('the function %r (a function run in a child process must be importable: '
+                    'defined at module level, not a lambda or a nested function)' % (fn,))
+        else:
+            what = 'the arguments of %r' % (fn,)
+        raise pickle.PicklingError('cannot send %s to the child process: %s: %s'
+                                   % (what, type(exc).__name__, exc)) from exc
+
+
+def _run_in_child(task, fn, args, kwargs) -> Any:
+    """Runs ``fn(*args, **kwargs)`` in the child process of this worker
+    thread, started if needed; raises CancelledError when the task was
+    cancelled meanwhile (the child is gone then)."""
+    payload = _pickle_call(fn, args, kwargs)
+    key = _child_key()
+    child = _process_children.get(key)
+    if child is None or not child.alive():
+        if child is not None:
+            _stop_process_child(key)
+        child = _process_children[key] = _pmt_process.Child()
+    cancellable = task.get_cancellable()
+    fd = cancellable.get_fd()
+    try:
+        outcome = child.call(payload, fd)
+    except _pmt_process._Cancelled:
+        _process_children.pop(key, None)
+        raise concurrent.futures.CancelledError() from None
+    except _pmt_process.ChildProcessDied:
+        _process_children.pop(key, None)
+        raise
+    finally:
+        cancellable.release_fd()
+    return _pmt_process.outcome_value(outcome)
+
+
+class ProcessPool(Pool):
+    """A pool whose tasks run their function in child processes, one
+    long-lived child per worker (PyMultiTasking's ``ProcessPool``).
+
+    The same API and keywords as :class:`ThreadPool`, and the same
+    :class:`Pmt.Task`.  Functions and their arguments and results cross by
+    pickling: a function must be importable (module level), and a script
+    needs an ``if __name__ == '__main__':`` guard, since each child imports
+    the main module again (multiprocessing's "spawn").  Cancelling a running
+    task terminates its child (SIGTERM, SIGKILL after 0.5 s).  A function
+    cannot take ``TaskObject``.
+    """
+
+    _process_calls = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _keep_class(self)
+
+    def executor(self) -> 'PoolExecutor':
+        """A ``concurrent.futures.Executor`` whose calls run in this pool's
+        child processes."""
+        return _ProcessPoolExecutor(self)
+
+    def __repr__(self) -> str:
+        return Pool.__repr__(self).replace('<Pmt.Pool ', '<Pmt.ProcessPool ', 1)
+
+
+__all__.append('ProcessPool')
+
+
+class _TaskFuture(concurrent.futures.Future):
+    """The future of a process pool's executor: settled by its task."""
+
+    def __init__(self, task):
+        super().__init__()
+        self._task = task
+
+    def cancel(self) -> bool:
+        task = self._task
+        if task is not None and not self.running() and not self.done():
+            task.cancel()
+        return super().cancel()
+
+
+def _settle_task_future(future, task) -> None:
+    future._task = None
+    state = task.get_state()
+    if state == _TaskState.CANCELLED:
+        if future.cancel():
+            future.set_running_or_notify_cancel()
+    elif future.set_running_or_notify_cancel():
+        if state == _TaskState.SUCCEEDED:
+            future.set_result(task._result_value())
+        else:
+            future.set_exception(task._failure())
+
+
+class _ProcessPoolExecutor(PoolExecutor):
+    def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
+        try:
+            task = self._pool.submit(fn, *args, submit_task_priority=self._priority, **kwargs)
+        except GLib.Error as error:
+            raise RuntimeError('cannot schedule new futures: %s' % error.message) from error
+        future = _TaskFuture(task)
+        task.add_done_callback(functools.partial(_settle_task_future, future))
+        return future
+
+
+class ProcessWorker(Worker):
+    """One thread with one child process, running calls in order
+    (PyMultiTasking's ``ProcessWorker``).  :meth:`kill` kills the child at
+    once."""
+
+    def __init__(self, **properties):
+        super().__init__(**properties)
+        _keep_class(self)
+
+    def submit(self, fn: Callable[..., Any], /, *args, **kwargs) -> Task:
+        """Runs ``fn(*args, **kwargs)`` in the worker's child process; takes
+        ``submit_task_priority`` like :meth:`Pool.submit`."""
+        _check_callable(fn)
+        priority = _pop_submit_options(kwargs)
+        task = _new_task(_Call(fn, args, kwargs, _process_inject(fn, True), process=True),
+                         priority)
+        self.push(task)
+        return task
+
+    def kill(self) -> None:
+        """Stops the worker and kills the child running its task with
+        SIGKILL; the task ends cancelled."""
+        child = _process_children.get(hash(self))
+        if child is not None:
+            child.kill_now = True
+        Pmt.Worker.kill(self)
+
+    def __repr__(self) -> str:
+        return Worker.__repr__(self).replace('<Pmt.Worker ', '<Pmt.ProcessWorker ', 1)
+
+
+__all__.append('ProcessWorker')
+
+
+class ProcessedFunction(_DecoratedFunction):
+    """A function made multi-process by ``@Pmt.Processed``: each call
+    returns a :class:`Pmt.Task` at once and runs the function in a child
+    process."""
+
+    _kind = '@Processed'
+    _process = True
+
+    def __init__(self, func: Callable, daemon=False, pool=False, pool_name: Optional[str] = None,
+                 callback_func: Optional[Callable] = None, **options):
+        pool_name = options.pop('_pool_name', pool_name)
+        task_options, worker_options, pool_options = _split_options(self._kind, options)
+        self._setup(func, callback_func, task_options)
+        self._worker_idle_usec = _idle_timeout_usec(self._kind, 'worker', worker_options)
+        if worker_options:
+            raise TypeError('unknown %s keyword _worker_%s' % (self._kind, next(iter(worker_options))))
+        self._pool_settings = _pool_options(self._kind, pool_options)
+        self._task_limiter = None
+        self._lock = threading.Lock()
+        self._worker = daemon if isinstance(daemon, Pmt.Worker) else None
+        self._pool = pool if isinstance(pool, Pmt.Pool) else None
+        self._pool_name = None if pool_name is None else str(pool_name)
+        if self._worker is not None or daemon:
+            self._mode = 'daemon'
+        elif self._pool is not None or self._pool_name is not None or pool:
+            self._mode = 'pool'
+        else:
+            self._mode = 'thread'
+        self._to_pool = self._mode == 'pool'
+
+    def __reduce__(self):
+        # What a child receives: the function behind the decorator, found
+        # by name there (pickle would refuse the function itself, which is
+        # not what its module's attribute holds).
+        return (_pmt_process.undecorated, (self.__module__, self.__qualname__))
+
+    def _call_target(self) -> Callable:
+        return self
+
+    def _set_task_limiter(self, limiter: Limiter) -> None:
+        self._task_limiter = limiter
+
+    def _new_worker(self) -> ProcessWorker:
+        worker = ProcessWorker()
+        if self._worker_idle_usec is not None:
+            worker.set_idle_timeout(self._worker_idle_usec)
+        return worker
+
+    def _new_pool(self) -> ProcessPool:
+        settings = dict(self._pool_settings)
+        idle = settings.pop('idle_timeout', None)
+        pool = ProcessPool(settings.pop('max_workers', None), name=self._pool_name,
+                           prepopulate=settings.pop('min_workers', 0))
+        if idle is not None:
+            pool.set_idle_timeout(idle)
+        return pool
+
+    def _named_pool(self) -> ProcessPool:
+        for _ in range(2):
+            pool = Pmt.Pool.lookup(self._pool_name)
+            if pool is not None:
+                break
+            try:
+                return self._new_pool()
+            except GLib.Error as error:
+                if not error.matches(Pmt.error_quark(), Pmt.Error.NAME_IN_USE):
+                    raise
+        if not isinstance(pool, ProcessPool):
+            raise TypeError('the pool named %r is not a Pmt.ProcessPool' % self._pool_name)
+        return pool
+
+    def _target(self):
+        """Where the next call goes: a worker or a pool, made or made again
+        when needed."""
+        with self._lock:
+            if self._mode == 'thread':
+                worker = self._new_worker()
+                worker.set_idle_timeout(0)
+                return worker
+            if self._mode == 'daemon':
+                if self._worker is None or self._worker.get_state() >= Pmt.WorkerState.STOPPING:
+                    self._worker = self._new_worker()
+                return self._worker
+            if self._pool_name is not None:
+                return self._named_pool()
+            if self._pool is None or self._pool.get_state() >= Pmt.PoolState.STOPPING:
+                self._pool = self._new_pool()
+            return self._pool
+
+    def _start(self, call: _Call) -> Task:
+        task = _new_task(call, self._priority)
+        if self._task_limiter is not None:
+            task.set_limiter(self._task_limiter)
+        target = self._target()
+        if isinstance(target, Pmt.Pool):
+            _push_task(target, task)
+        else:
+            target.push(task)
+        return task
+
+    @property
+    def pool(self) -> Optional[ProcessPool]:
+        """The pool the calls go to, when there is one yet."""
+        return Pmt.Pool.lookup(self._pool_name) if self._pool_name is not None else self._pool
+
+    @property
+    def worker(self) -> Optional[ProcessWorker]:
+        """The daemon worker, when there is one yet."""
+        return self._worker
+
+    def __repr__(self) -> str:
+        return '<Pmt.Processed function %s mode=%s>' % (
+            getattr(self, '__qualname__', self._func), self._mode)
+
+
+__all__.append('ProcessedFunction')
+
+
+def Processed(func: Optional[Callable] = None, /, **options):
+    """The ``@Processed`` decorator: ``@Threaded`` with the function run in
+    a child process — a new worker and child per call (the default), one
+    persistent child (``daemon=True``), a private :class:`ProcessPool`
+    (``pool=True``), the registered process pool named ``pool_name`` (made
+    on first use), or a given pool.  Takes ``callback_func`` (run here),
+    and the ``_task_``/``_worker_``/``_pool_`` keywords of ``@Threaded``;
+    the function must be importable and cannot take ``TaskObject``."""
+    if func is None:
+        return functools.partial(ProcessedFunction, **options)
+    return ProcessedFunction(func, **options)
+
+
+__all__.append('Processed')
 
 
 # Interpreter exit ------------------------------------------------------------

@@ -186,3 +186,13 @@ def outcome_value(outcome):
     if text:
         exc.__cause__ = RemoteTraceback(text)
     raise exc
+
+
+def undecorated(module, qualname):
+    """The function a ``@Processed`` decorator wraps, found by name: what a
+    child unpickles for it."""
+    import importlib
+    target = importlib.import_module(module)
+    for name in qualname.split('.'):
+        target = getattr(target, name)
+    return getattr(target, '__wrapped__', target)
