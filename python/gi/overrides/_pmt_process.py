@@ -88,8 +88,11 @@ def _answer(conn, outcome):
 
 def _error_outcome(exc):
     text = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    # An exception can pickle and still fail to unpickle (a constructor
+    # that does not take its args): try the round trip here, where the
+    # type and message are still known.
     try:
-        pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+        pickle.loads(pickle.dumps(exc, pickle.HIGHEST_PROTOCOL))
     except Exception:
         return ('error', None, type(exc).__qualname__, str(exc), text)
     return ('error', exc, None, None, text)
@@ -120,6 +123,15 @@ def child_main(conn, parent_pid):
 
 # The parent's side ------------------------------------------------------------
 
+def _unpickle_outcome(data):
+    try:
+        return pickle.loads(data)
+    except Exception as exc:
+        error = pickle.UnpicklingError('cannot read the outcome sent by the child: %s: %s'
+                                       % (type(exc).__name__, exc))
+        return ('error', error, None, None, None)
+
+
 class Child:
     """One child process and the pipe to it, used by one worker thread."""
 
@@ -130,6 +142,7 @@ class Child:
         self.process.start()
         child_conn.close()
         self.kill_now = False
+        self.busy = False
         self.exitcode = None
 
     def call(self, payload: bytes, cancel_fd: int):
@@ -138,15 +151,20 @@ class Child:
         first (the child is terminated then), ChildProcessDied when the
         child ended without answering."""
         self.conn.send_bytes(payload)
+        self.busy = True
         waitables = [self.conn, self.process.sentinel]
         if cancel_fd >= 0:
             waitables.append(cancel_fd)
         ready = multiprocessing.connection.wait(waitables)
         if self.conn in ready:
             try:
-                return pickle.loads(self.conn.recv_bytes())
-            except EOFError:
-                pass
+                data = self.conn.recv_bytes()
+            except (EOFError, OSError):
+                # A child killed while answering resets the connection.
+                data = None
+            if data is not None:
+                self.busy = False
+                return _unpickle_outcome(data)
         if cancel_fd in ready and self.process.sentinel not in ready:
             self.stop()
             raise _Cancelled()
@@ -154,20 +172,24 @@ class Child:
         raise ChildProcessDied('the child process running the task ended with %s'
                                % _exit_description(self.exitcode))
 
+    def _ended_within(self, seconds) -> bool:
+        return bool(multiprocessing.connection.wait([self.process.sentinel], seconds))
+
     def alive(self) -> bool:
         return self.process.is_alive()
 
     def stop(self):
-        """Ends the child: a clean exit when it is idle (end of file on its
-        pipe), else SIGTERM, and SIGKILL after a grace period (at once
-        with ``kill_now``).  Reaps it."""
+        """Ends the child and reaps it: an idle child exits by itself at
+        the end of file on its pipe (flushing its output); a busy one gets
+        SIGTERM at once; either gets SIGKILL after a grace period, or at
+        once with ``kill_now``."""
         self.conn.close()
         process = self.process
         if self.kill_now:
             process.kill()
-        elif multiprocessing.connection.wait([process.sentinel], 0) == []:
+        elif self.busy or not self._ended_within(TERMINATE_GRACE_SECONDS):
             process.terminate()
-        if not multiprocessing.connection.wait([process.sentinel], TERMINATE_GRACE_SECONDS):
+        if not self._ended_within(TERMINATE_GRACE_SECONDS):
             process.kill()
         process.join()
         self.exitcode = process.exitcode
