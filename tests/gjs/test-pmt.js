@@ -214,6 +214,9 @@ async function testTaskValues(pool) {
     checkEqual(task.get_task_value(), 2.5, 'double round-trip');
     task.set_task_value(true);
     checkEqual(task.get_task_value(), true, 'boolean round-trip');
+    const object = {any: ['js', 'value']};
+    task.set_task_value(object);
+    checkEqual(task.get_task_value(), object, 'a JS object comes back as itself');
     task.set_task_value(null);  // nullable: clears it
     checkEqual(task.get_task_value(), null, 'cleared');
     // Settable until submitted (a critical after that); kept after the run.
