@@ -102,25 +102,42 @@ let interrupted = false;
 pool.connect('notify::n-succeeded', () =>
     showProgress(`${pool.get_n_succeeded()}/${files.length}`));
 
-// A signal handler that only asks: the tasks already running have their
-// children terminated, the queued ones never start, and every task still
-// ends (CANCELLED), so the summary below counts them all.  The source is
-// removed, so a second Ctrl-C kills the program the usual way.
+// A signal handler that only asks: the lanes take no more files, the
+// tasks already running have their children terminated, the queued ones
+// never start, and every task still ends (CANCELLED), so the summary
+// below counts them all.  The source is removed, so a second Ctrl-C kills
+// the program the usual way.
 GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, SIGINT, () => {
     interrupted = true;
     pool.shutdown(Pmt.ShutdownFlags.CANCEL_QUEUED | Pmt.ShutdownFlags.CANCEL_RUNNING, 0);
     return GLib.SOURCE_REMOVE;
 });
 
-const outcomes = files.map(({path, name}) =>
-    report(pool.submit_command(GLib.PRIORITY_DEFAULT, ['sha256sum', '--', path]), name));
+// At most IN_FLIGHT tasks are in the pool at once: each lane submits a
+// file, awaits its task, then takes the next file.  Enough to keep every
+// worker busy, and it keeps what a huge directory costs bounded: the
+// tasks and promises alive, and the burst of cancellations on Ctrl-C.
+// (With GJS 1.74, 60 000 tasks cancelled at once were seen to make GJS
+// refuse later callbacks "during garbage collection", which then never
+// arrive.)
+const IN_FLIGHT = 64;
+const results = [];
+let next = 0;
+
+async function lane() {
+    while (next < files.length && !interrupted) {
+        const {path, name} = files[next++];
+        const task = pool.submit_command(GLib.PRIORITY_DEFAULT, ['sha256sum', '--', path]);
+        results.push(await report(task, name));
+    }
+}
 
 let status = 0;
-Promise.all(outcomes).then(results => {
+Promise.all(Array.from({length: IN_FLIGHT}, lane)).then(() => {
     const count = what => results.filter(result => result === what).length;
     clearProgress();
     printerr(`${count('succeeded')} checksummed, ${count('failed')} failed, ` +
-        `${count('cancelled')} cancelled` +
+        `${count('cancelled')} cancelled, ${files.length - results.length} not started` +
         (errors.length > 0 ? `, ${errors.length} not listed` : ''));
     if (count('failed') > 0 || errors.length > 0)
         status = 1;
