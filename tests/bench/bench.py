@@ -18,12 +18,20 @@
 # Run it against a build tree (a release build for figures):
 #   meson devenv -C _build-rel /usr/bin/python3 tests/bench/bench.py
 # `--quick` is the smoke run of the test suite (meson test bench-python).
+#
+# A second table is about process pools: 16 calls of a CPU-bound pure
+# Python function (about 0.2 s each) on 2 workers, Pmt's ProcessPool
+# against its ThreadPool (which the GIL serialises) and
+# concurrent.futures.ProcessPoolExecutor; the round trip of a no-op call
+# to one child; and how soon cancelling a running process task frees its
+# worker.  `--no-processes` skips it.
 
 """Pmt's Python overrides against concurrent.futures.ThreadPoolExecutor."""
 
 import argparse
 import concurrent.futures
 import gc
+import multiprocessing
 import os
 import platform
 import statistics
@@ -45,6 +53,21 @@ def noop():
 
 def sleep_1ms():
     time.sleep(0.001)
+
+
+# Process workloads: module-level functions, which a child imports by
+# reference (this module is the child's __mp_main__).
+
+def spin(count):
+    """Pure-Python CPU work: holds the GIL all along."""
+    total = 0
+    for i in range(count):
+        total += i * i
+    return total
+
+
+def sleep_long(seconds):
+    time.sleep(seconds)
 
 
 WORKLOADS = [
@@ -180,6 +203,183 @@ def machine_facts(workers):
     ]
 
 
+# Process pools ----------------------------------------------------------------
+
+def calibrate_spin(seconds):
+    """The count for which spin() takes about ``seconds`` here."""
+    count = 200000
+    while True:
+        start = time.perf_counter()
+        spin(count)
+        took = time.perf_counter() - start
+        if took > 0.05:
+            return max(1, int(count * seconds / took))
+        count *= 4
+
+
+class ProcessContender:
+    """submit + result of ``calls`` spin() calls, the pool made (and, after
+    the warm-up, its children started) outside the timed region."""
+
+    def __init__(self, label, make, close):
+        self.label = label
+        self.executor = make()
+        self.close = lambda: close(self.executor)
+
+    def run(self, count, calls):
+        futures = [self.executor.submit(spin, count) for _ in range(calls)]
+        expected = spin(0)
+        for future in futures:
+            if future.result() is None or (count == 0 and future.result() != expected):
+                raise AssertionError('spin() returned nothing')
+        return futures
+
+
+def pmt_pool_as_executor(pool):
+    """A Pmt pool wrapped with the executor's submit signature, but calling
+    Pool.submit and Task.result (the seed's API), not the executor."""
+    class Submitting:
+        def submit(self, fn, *args):
+            return pool.submit(fn, *args)
+    submitting = Submitting()
+    submitting.pool = pool
+    return submitting
+
+
+def spawning_executor(workers):
+    """A ProcessPoolExecutor starting its children as Pmt does: by spawn.
+    (Its default on Linux, fork, copies a parent whose other threads may
+    hold locks, and its children then hang: here, in the first table's
+    worker threads.)"""
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context('spawn'))
+
+
+def process_contenders(workers):
+    return [
+        ProcessContender('Pmt ProcessPool.submit + result',
+                         lambda: pmt_pool_as_executor(Pmt.ProcessPool(maxWorkers=workers)),
+                         lambda e: e.pool.join()),
+        ProcessContender('Pmt ThreadPool.submit + result',
+                         lambda: pmt_pool_as_executor(Pmt.ThreadPool(maxWorkers=workers)),
+                         lambda e: e.pool.join()),
+        ProcessContender('ProcessPoolExecutor submit + result',
+                         lambda: spawning_executor(workers),
+                         lambda e: e.shutdown()),
+    ]
+
+
+def time_cpu_calls(contenders, count, calls, rounds):
+    """Per contender: the seconds each round took for ``calls`` calls."""
+    for contender in contenders:
+        contender.run(0, 2 * calls)        # children started, code warm
+    times = [[] for _ in contenders]
+    for round_ in range(rounds):
+        order = list(range(len(contenders)))
+        order = order[round_ % len(order):] + order[:round_ % len(order)]
+        for c in order:
+            start = time.perf_counter()
+            contenders[c].run(count, calls)
+            times[c].append(time.perf_counter() - start)
+    return times
+
+
+def time_round_trips(submit_and_wait, calls, rounds):
+    """µs per no-op call made one after the other (median, min, max)."""
+    values = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            submit_and_wait()
+        values.append((time.perf_counter() - start) / calls * 1e6)
+    return values
+
+
+def time_cancels(rounds):
+    """Seconds from cancelling a running task of a one-worker ProcessPool
+    to that task's end, and to the result of the next task (its worker
+    starts a fresh child for it)."""
+    ended, freed = [], []
+    pool = Pmt.ProcessPool(maxWorkers=1)
+    try:
+        for _ in range(rounds):
+            task = pool.submit(sleep_long, 60)
+            while not task.running():
+                if task.wait(0.001):
+                    raise AssertionError('the sleeping task ended by itself')
+            time.sleep(0.05)            # in the child's time.sleep()
+            start = time.perf_counter()
+            task.cancel()
+            if not task.wait(30):
+                raise AssertionError('a cancelled process task did not end')
+            ended.append(time.perf_counter() - start)
+            if not task.cancelled():
+                raise AssertionError('the cancelled task ended %s' % task.get_state())
+            pool.submit(noop).result(30)
+            freed.append(time.perf_counter() - start)
+    finally:
+        pool.join()
+    return ended, freed
+
+
+def format_range(values, scale, digits):
+    return '%.*f  (%.*f – %.*f)' % (digits, statistics.median(values) * scale,
+                                    digits, min(values) * scale,
+                                    digits, max(values) * scale)
+
+
+def bench_processes(args):
+    workers = 2
+    calls = 4 if args.quick else 16
+    seconds = 0.01 if args.quick else 0.2
+    rounds = 5
+    count = calibrate_spin(seconds)
+    print()
+    print('Process pools: %d calls of a CPU-bound pure-Python function (%.2f s each here)'
+          % (calls, seconds))
+    print('on %d workers, median and min–max of %d rounds; children started beforehand.'
+          % (workers, rounds))
+    contenders = process_contenders(workers)
+    try:
+        times = time_cpu_calls(contenders, count, calls, rounds)
+    finally:
+        for contender in contenders:
+            contender.close()
+    medians = [statistics.median(t) for t in times]
+    print('  %-37s %9s %17s %10s %10s' % ('', 's/batch', 'min – max', 'vs Thread', 'vs PPE'))
+    for c, contender in enumerate(contenders):
+        print('  %-37s %9.2f %8.2f – %-6.2f %10.2f %10.2f' % (
+            contender.label, medians[c], min(times[c]), max(times[c]),
+            medians[1] / medians[c], medians[2] / medians[c]))
+    print('  vs Thread / vs PPE: throughput relative to Pmt ThreadPool / ProcessPoolExecutor.')
+
+    trips = 20 if args.quick else 300
+    pool = Pmt.ProcessPool(maxWorkers=1)
+    executor = spawning_executor(1)
+    try:
+        pool.submit(noop).result()
+        executor.submit(noop).result()
+        pmt_trips = time_round_trips(lambda: pool.submit(noop).result(), trips, rounds)
+        ppe_trips = time_round_trips(lambda: executor.submit(noop).result(), trips, rounds)
+    finally:
+        pool.join()
+        executor.shutdown()
+    print()
+    print('Round trip of a no-op call to one child, %d calls one after the other (µs/call):'
+          % trips)
+    print('  Pmt ProcessPool.submit + result       %s' % format_range(pmt_trips, 1, 1))
+    print('  ProcessPoolExecutor submit + result   %s' % format_range(ppe_trips, 1, 1))
+    print('  Pmt / PPE: %.2f× the time per call' % (
+        statistics.median(pmt_trips) / statistics.median(ppe_trips)))
+
+    ended, freed = time_cancels(3 if args.quick else rounds)
+    print()
+    print('Cancelling a running process task (seconds, median and min–max of %d):' % len(ended))
+    print('  cancel() to the task\'s end              %s' % format_range(ended, 1, 3))
+    print('  cancel() to the next task\'s result      %s' % format_range(freed, 1, 3))
+    print('  (the next task runs in a fresh child, started after the old one was reaped)')
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--tasks', type=int, default=None,
@@ -189,6 +389,8 @@ def parse_args(argv):
                         help='rounds, at least 5 (default 7)')
     parser.add_argument('--quick', action='store_true',
                         help='a smoke run with tiny sizes')
+    parser.add_argument('--no-processes', action='store_true',
+                        help='skip the process pool table')
     args = parser.parse_args(argv)
     if args.tasks is None:
         args.tasks = 40 if args.quick else 10000
@@ -260,6 +462,8 @@ def main(argv):
     finally:
         for contender in contenders:
             contender.close()
+    if not args.no_processes:
+        bench_processes(args)
     return 0
 
 
