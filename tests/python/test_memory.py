@@ -410,3 +410,27 @@ def test_many_tasks_do_not_grow_memory():
     del pool
     assert wait_until(lambda: n_threads() <= baseline_threads), \
         '%d threads, %d before' % (n_threads(), baseline_threads)
+
+
+def test_thread_mode_task_cancelled_unrun_is_freed():
+    """A thread-mode call's task cancelled by the C API while it waits in
+    its worker for a limiter never runs its function: it must still
+    leave the tasks that interpreter exit waits for, and be freed."""
+    limiter = Pmt.Limiter(1, blocking=False)
+    assert limiter.acquire(0)
+
+    @limiter
+    @Pmt.Threaded
+    def work():
+        return 1
+
+    try:
+        task = work()
+        ref = task.weak_ref()
+        super(Pmt.Task, task).cancel()      # the C method, not the override
+        assert task.wait(SAFETY)
+        assert task.cancelled()
+        del task
+    finally:
+        limiter.release()
+    assert_freed(ref, 'a cancelled thread-mode task')

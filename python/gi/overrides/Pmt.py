@@ -1404,9 +1404,12 @@ class _DecoratedFunction:
         if limiter is not None:
             _on_done(task, lambda done: limiter.release())
         # A pool is joined at exit, but a worker's thread may not have
-        # started yet: exit waits for the task by name.
-        if not self._to_pool and not task.is_done():
+        # started yet: exit waits for the task by name.  The task leaves
+        # the set when it ends, however it ends: its worker may have run
+        # it already, or may cancel it without running it.
+        if not self._to_pool:
             _pending_thread_tasks.add(task)
+            _on_done(task, _pending_thread_tasks.discard)
         return task
 
     def _call_target(self) -> Callable:
