@@ -17,6 +17,21 @@
  * @title: PmtCommandTask
  * @short_description: A task whose work is a child process
  *
+ * |[<!-- language="C" -->
+ * const char * const argv[] = { "sha256sum", "--", path, NULL };
+ * g_autoptr(PmtCommandTask) task = pmt_pool_submit_command (pool, G_PRIORITY_DEFAULT, argv, &error);
+ *
+ * if (task != NULL && pmt_task_wait (PMT_TASK (task), -1) &&
+ *     pmt_task_propagate_error (PMT_TASK (task), &error))
+ *   {
+ *     GBytes *output = g_value_get_boxed (pmt_task_get_result (PMT_TASK (task)));
+ *
+ *     g_print ("%.*s", (int) g_bytes_get_size (output), (const char *) g_bytes_get_data (output, NULL));
+ *   }
+ * else
+ *   g_printerr ("%s\n", error->message);   // exit status or signal, and the end of stderr
+ * ]|
+ *
  * pmt_task_new_command() makes a task that runs a command as a child
  * process when a worker or a pool takes it: Pmt's C-level tool for
  * multi-process work, and how GJS code gets real parallel work.  Its

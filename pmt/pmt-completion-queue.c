@@ -15,6 +15,18 @@
  * @title: PmtCompletionQueue
  * @short_description: Tasks in the order they finish
  *
+ * |[<!-- language="C" -->
+ * g_autoptr(GPtrArray) tasks = pmt_pool_map (pool, resize, NULL, NULL, items, n_items, 0, &error);
+ * g_autoptr(PmtCompletionQueue) done = pmt_pool_as_completed ((PmtTask **) tasks->pdata, tasks->len);
+ * PmtTask *task;
+ *
+ * while ((task = pmt_completion_queue_next (done, -1)) != NULL)   // in the order they finish
+ *   {
+ *     g_print ("task %" G_GUINT64_FORMAT " finished\n", pmt_task_get_id (task));
+ *     g_object_unref (task);
+ *   }
+ * ]|
+ *
  * A #PmtCompletionQueue hands tasks back in the order they finish, like
  * PyMultiTasking's `Pool.as_completed()`.  Add tasks with
  * pmt_completion_queue_add() (or make one from an array with

@@ -12,6 +12,16 @@
  * @title: Errors
  * @short_description: The PMT_ERROR domain
  *
+ * |[<!-- language="C" -->
+ * if (!pmt_pool_push (pool, task, &error))
+ *   {
+ *     if (g_error_matches (error, PMT_ERROR, PMT_ERROR_STOPPED))
+ *       g_debug ("shutting down: %s", error->message);   // the task was left untouched
+ *     else
+ *       g_warning ("%s", error->message);
+ *   }
+ * ]|
+ *
  * Run-time conditions that a correct program meets (a worker that stopped,
  * a timeout, a name in use) are reported as #GError in the %PMT_ERROR
  * domain; programming errors are criticals.

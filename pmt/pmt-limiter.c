@@ -15,6 +15,19 @@
  * @title: PmtLimiter
  * @short_description: How many at once
  *
+ * |[<!-- language="C" -->
+ * g_autoptr(PmtLimiter) limiter = pmt_limiter_new (2);   // two holders at a time
+ * g_autoptr(GError) error = NULL;
+ *
+ * // Blocking: this thread runs write_line() while it holds the limiter.
+ * if (!pmt_limiter_run (limiter, -1, NULL, write_line, line, &error))
+ *   g_warning ("%s", error->message);
+ *
+ * // Non-blocking: the task acquires it in its worker, around its function.
+ * pmt_task_set_limiter (task, limiter);
+ * pmt_pool_push (pool, task, &error);
+ * ]|
+ *
  * A #PmtLimiter is a counting semaphore: at most #PmtLimiter:limit holders
  * at a time.  Waiters are served first come, first served: a thread that
  * started waiting first gets the limiter first, and a newcomer never

@@ -19,6 +19,19 @@
  * @title: PmtPool
  * @short_description: Many workers, one priority queue
  *
+ * |[<!-- language="C" -->
+ * g_autoptr(GError) error = NULL;
+ * g_autoptr(PmtPool) pool = pmt_pool_new ("downloads", 4, &error);   // 4 workers at most
+ * g_autoptr(PmtTask) task = NULL;
+ *
+ * // A task: an object to wait for, with a result or an error.
+ * task = pmt_pool_submit_full (pool, G_PRIORITY_HIGH, fetch, g_strdup (url), g_free, &error);
+ * // A job: a plain call, cheaper, whose outcome travels through its data.
+ * pmt_pool_execute (pool, append_to_log, g_strdup ("fetching"), g_free, &error);
+ *
+ * pmt_pool_join (pool, -1);   // waits for both, then shuts the pool down
+ * ]|
+ *
  * A #PmtPool runs tasks on up to #PmtPool:max-workers threads, taking
  * them from one priority queue: lower #PmtTask:priority values run first,
  * equal priorities in submission order.  A push and a take cost O(log n).

@@ -17,6 +17,27 @@
  * @title: PmtTask
  * @short_description: A unit of work that is also an event
  *
+ * |[<!-- language="C" -->
+ * static void
+ * add (PmtTask  *task,
+ *      gpointer  user_data)
+ * {
+ *   const gint *pair = user_data;
+ *
+ *   pmt_task_return_int (task, pair[0] + pair[1]);   // the outcome, from inside
+ * }
+ *
+ * static const gint pair[] = { 40, 2 };
+ * g_autoptr(PmtTask) task = pmt_task_new (add, (gpointer) pair, NULL);
+ * g_autoptr(GError) error = NULL;
+ *
+ * if (!pmt_pool_push (pool, task, &error))           // or pmt_worker_push(), pmt_task_run()
+ *   g_error ("%s", error->message);
+ * pmt_task_wait (task, -1);                          // any thread may wait
+ * if (pmt_task_propagate_error (task, &error))
+ *   g_print ("%" G_GINT64_FORMAT "\n", g_value_get_int64 (pmt_task_get_result (task)));
+ * ]|
+ *
  * A #PmtTask wraps a function to run on another thread.  It is also an
  * event (PyMultiTasking's `threading.Event`): any thread can wait for it with
  * pmt_task_wait(), pmt_task_wait_all(), pmt_task_wait_any() or, from a

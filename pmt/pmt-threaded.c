@@ -18,6 +18,24 @@
  * @title: PmtThreaded
  * @short_description: The Threaded decorator
  *
+ * |[<!-- language="C" -->
+ * static void
+ * resize (PmtTask  *task,
+ *         gpointer  user_data)
+ * {
+ *   const char *path = pmt_task_get_task_data (task);   // this call's data
+ *   // …
+ * }
+ *
+ * g_autoptr(PmtThreaded) threaded = pmt_threaded_new (resize, NULL, NULL);
+ * g_autoptr(PmtTask) task = NULL;
+ * g_autoptr(GError) error = NULL;
+ *
+ * pmt_threaded_set_pool_name (threaded, "images");   // calls go to a shared pool
+ * task = pmt_threaded_call (threaded, g_strdup (path), g_free, &error);   // returns at once
+ * pmt_task_wait (task, -1);
+ * ]|
+ *
  * A #PmtThreaded wraps a function so that each call runs it on another
  * thread: pmt_threaded_call() returns a new #PmtTask at once, whose
  * #PmtTask:task-data is the call's data.  It is PyMultiTasking's `@Threaded`

@@ -18,6 +18,17 @@
  * @title: PmtWorker
  * @short_description: One thread with its own queue
  *
+ * |[<!-- language="C" -->
+ * g_autoptr(PmtWorker) worker = pmt_worker_new ("saver");
+ * g_autoptr(PmtTask) task = pmt_task_new (save_file, g_object_ref (file), g_object_unref);
+ * g_autoptr(GError) error = NULL;
+ *
+ * if (!pmt_worker_push (worker, task, &error))   // PMT_ERROR_STOPPED once it stops
+ *   g_warning ("%s", error->message);
+ * pmt_worker_stop (worker);     // the running task finishes, the queued ones are cancelled
+ * pmt_worker_join (worker, -1);
+ * ]|
+ *
  * A #PmtWorker owns one thread and a first-in, first-out queue of tasks:
  * pmt_worker_push() queues a task and the thread runs the tasks one after
  * the other.
