@@ -194,6 +194,23 @@ static void test_task_data () {
     assert_cmpint ((int) task.get_result ().get_int64 (), CompareOperator.EQ, 4);
 }
 
+/* /vala/task/to-variant: the snapshot is owned by the caller (the
+ * metadata turns its floating reference into an owned one). */
+static void test_to_variant () {
+    var task = new Pmt.Task ((task) => { task.return_int (4); });
+
+    task.run ();
+    Variant snapshot = task.to_variant ();
+    assert_true (!snapshot.is_floating ());
+    string state;
+    assert_true (snapshot.lookup ("state", "s", out state));
+    assert_cmpstr (state, CompareOperator.EQ, "succeeded");
+    var result = snapshot.lookup_value ("result", VariantType.INT64);
+    assert_cmpint ((int) result.get_int64 (), CompareOperator.EQ, 4);
+    /* A temporary: freed only when the vapi says the caller owns it. */
+    assert_true (task.to_variant ().print (false).contains ("succeeded"));
+}
+
 /* /vala/pool/as-completed: every task comes back from the queue, done. */
 static void test_as_completed () {
     var pool = new_pool (2);
@@ -507,6 +524,7 @@ int main (string[] args) {
     Test.add_func ("/vala/pool/by-properties", test_pool_by_properties);
     Test.add_func ("/vala/task/task-data", test_task_data);
     Test.add_func ("/vala/task/wait-async", test_wait_async);
+    Test.add_func ("/vala/task/to-variant", test_to_variant);
     Test.add_func ("/vala/task/subclass", test_subclass);
     Test.add_func ("/vala/task/bare", test_bare_tasks);
     Test.add_func ("/vala/limiter/sync", test_limiter_sync);
