@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import traceback
 
 DEMO = os.path.abspath(sys.argv[1])
 TIMEOUT = 60
@@ -236,7 +237,12 @@ def test_interrupt(root):
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     select.select([fd], [], [], TIMEOUT)
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    try:
+        stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+        stderr += '\n(the demo did not end in %d s)' % TIMEOUT
     pids = [int(p) for p in os.read(fd, 4096).split()]
     os.close(fd)
     out = stdout + stderr
@@ -253,8 +259,11 @@ def test_interrupt(root):
             return True
         except ProcessLookupError:
             return False
+    survivors = [p for p in pids if alive(p)]
     check('Ctrl-C terminated and reaped the children',
-          len(pids) >= 1 and not any(alive(p) for p in pids), '%s\n%s' % (pids, out))
+          len(pids) >= 1 and not survivors, '%s\n%s' % (pids, out))
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
 
 
 def main():
@@ -262,7 +271,10 @@ def main():
              test_interrupt]
     for test in tests:
         with tempfile.TemporaryDirectory(prefix='pmt-demo-') as root:
-            test(root)
+            try:
+                test(root)
+            except Exception:
+                check(test.__name__ + ' ran to its end', False, traceback.format_exc())
     print('1..%d' % len(results))
     return 0 if all(results) else 1
 
