@@ -555,30 +555,31 @@ progress_clear (DemoRun *run)
     g_printerr ("\r\033[K");
 }
 
-/* Drawn from the pool's counters, which the notify emissions announce;
- * the bytes come from the completed signals. */
+/* Drawn from the pool's counters, when their notify announces a change
+ * (on the main loop: the pool's main context). */
 static void
 progress_update (DemoRun *run)
 {
   gint64 now = g_get_monotonic_time ();
-  guint64 n_ended = pmt_pool_get_n_succeeded (run->pool) + pmt_pool_get_n_failed (run->pool) +
-                    pmt_pool_get_n_cancelled (run->pool);
-  g_autofree char *bytes = g_format_size (run->n_bytes_done);
+  guint n_failed = (guint) pmt_pool_get_n_failed (run->pool);
+  guint n_ended = (guint) (pmt_pool_get_n_succeeded (run->pool) +
+                           pmt_pool_get_n_cancelled (run->pool)) + n_failed;
   guint total = run->scan->files->len;
+  g_autofree char *line = NULL;
 
   if (now - run->last_progress_usec < PROGRESS_INTERVAL_USEC && n_ended < total)
     return;
   run->last_progress_usec = now;
 
-  /* Translators: the progress line: files done of all files, the
-   * size done (like "12.3 MB"), files per second and files failed. */
-  g_printerr (g_dngettext (GETTEXT_PACKAGE,
-                           "\r%s: %" G_GUINT64_FORMAT "/%u file, %s, %.0f files/s, %" G_GUINT64_FORMAT " failed\033[K",
-                           "\r%s: %" G_GUINT64_FORMAT "/%u files, %s, %.0f files/s, %" G_GUINT64_FORMAT " failed\033[K",
-                           total),
-              run->pool_name, n_ended, total, bytes,
-              n_ended / MAX (seconds (now - run->start_usec), 1e-3),
-              pmt_pool_get_n_failed (run->pool));
+  /* Translators: the progress line: the pool's name, the files done of
+   * all files, files per second, and the files that failed. */
+  line = g_strdup_printf (ngettext ("%s: %u/%u file, %.0f files/s, %u failed",
+                                    "%s: %u/%u files, %.0f files/s, %u failed",
+                                    total),
+                          run->pool_name, n_ended, total,
+                          n_ended / MAX (seconds (now - run->start_usec), 1e-3), n_failed);
+  /* Back to the start of the line, and clear what is left of the last. */
+  g_printerr ("\r%s\033[K", line);
 }
 
 /* Summary */
@@ -604,28 +605,24 @@ print_throughput (DemoRun *run)
   gint max_reading = g_atomic_int_get (&run->max_reading);
 
   /* Translators: the labels of the summary are aligned in a column. */
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "  Checksummed:  %u file, %u failed, %u cancelled\n",
-                        "  Checksummed:  %u files, %u failed, %u cancelled\n",
-                        run->n_succeeded),
+  g_print (ngettext ("  Checksummed:  %u file, %u failed, %u cancelled\n",
+                     "  Checksummed:  %u files, %u failed, %u cancelled\n",
+                     run->n_succeeded),
            run->n_succeeded, run->n_failed, run->n_cancelled);
   g_print (_("  Data:         %s\n"), size);
   g_print (_("  Wall time:    %.2f s (%.0f files/s, %s/s)\n"),
            elapsed, run->n_succeeded / elapsed, rate);
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "  Pool:         %u worker\n",
-                        "  Pool:         %u workers\n",
-                        run->n_workers),
+  g_print (ngettext ("  Pool:         %u worker\n",
+                     "  Pool:         %u workers\n",
+                     run->n_workers),
            run->n_workers);
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "  Limiter:      at most %d file read at once (limit %u)\n",
-                        "  Limiter:      at most %d files read at once (limit %u)\n",
-                        max_reading),
+  g_print (ngettext ("  Limiter:      at most %d file read at once (limit %u)\n",
+                     "  Limiter:      at most %d files read at once (limit %u)\n",
+                     max_reading),
            max_reading, run->limit);
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "  Children:     %u sha256sum process\n",
-                        "  Children:     %u sha256sum processes\n",
-                        run->n_commands),
+  g_print (ngettext ("  Children:     %u sha256sum process\n",
+                     "  Children:     %u sha256sum processes\n",
+                     run->n_commands),
            run->n_commands);
 }
 
@@ -645,10 +642,9 @@ print_comparison (DemoRun *run,
            seconds (single->elapsed_usec),
            seconds (single->elapsed_usec) / MAX (seconds (run->elapsed_usec), 1e-6));
   if (single->n_mismatches > 0)
-    g_print (g_dngettext (GETTEXT_PACKAGE,
-                          "  Mismatches:   %u file had another checksum the second time\n",
-                          "  Mismatches:   %u files had another checksum the second time\n",
-                          single->n_mismatches),
+    g_print (ngettext ("  Mismatches:   %u file had another checksum the second time\n",
+                       "  Mismatches:   %u files had another checksum the second time\n",
+                       single->n_mismatches),
              single->n_mismatches);
 }
 
@@ -661,10 +657,9 @@ print_summary (const char *root,
   if (run->interrupted)
     g_print (_("  Interrupted:  the files not checksummed yet were cancelled\n"));
   if (run->scan->n_unreadable > 0)
-    g_print (g_dngettext (GETTEXT_PACKAGE,
-                          "  Unreadable:   %u directory\n",
-                          "  Unreadable:   %u directories\n",
-                          run->scan->n_unreadable),
+    g_print (ngettext ("  Unreadable:   %u directory\n",
+                       "  Unreadable:   %u directories\n",
+                       run->scan->n_unreadable),
              run->scan->n_unreadable);
   print_throughput (run);
   if (single != NULL)
@@ -748,27 +743,23 @@ print_plan (const char *root,
     n_large += ((DemoFile *) g_ptr_array_index (scan->files, i))->size >= opt_command_threshold;
 
   g_print ("Pmt %s\n", PMT_VERSION_S);
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "Found %u file (%s) under %s in %.2f s.\n",
-                        "Found %u files (%s) under %s in %.2f s.\n",
-                        scan->files->len),
+  g_print (ngettext ("Found %u file (%s) under %s in %.2f s.\n",
+                     "Found %u files (%s) under %s in %.2f s.\n",
+                     scan->files->len),
            scan->files->len, size, root, seconds (scan->elapsed_usec));
   /* Translators: %s is a size, like "1.0 MB". */
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "%u file of %s or more goes to sha256sum, the others are read in the process.\n",
-                        "%u files of %s or more go to sha256sum, the others are read in the process.\n",
-                        n_large),
+  g_print (ngettext ("%u file of %s or more goes to sha256sum, the others are read in the process.\n",
+                     "%u files of %s or more go to sha256sum, the others are read in the process.\n",
+                     n_large),
            n_large, threshold);
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "Checksumming with %u worker.",
-                        "Checksumming with %u workers.",
-                        n_workers),
+  g_print (ngettext ("Checksumming with %u worker.",
+                     "Checksumming with %u workers.",
+                     n_workers),
            n_workers);
   g_print (" ");
-  g_print (g_dngettext (GETTEXT_PACKAGE,
-                        "At most %u file is read at once.",
-                        "At most %u files are read at once.",
-                        limit),
+  g_print (ngettext ("At most %u file is read at once.",
+                     "At most %u files are read at once.",
+                     limit),
            limit);
   g_print ("\n");
   /* A test waits for this line before it presses Ctrl-C. */
