@@ -200,7 +200,7 @@ typedef struct
   guint n_succeeded;
   guint n_failed;
   guint n_cancelled;
-  guint n_commands;
+  guint n_commands;          /* sha256sum children that ran to their end */
   guint n_mismatches;
   guint64 n_bytes_done;
   gint64 start_usec;
@@ -394,6 +394,8 @@ on_task_completed (PmtTask *task,
       break;
     }
 
+  if (PMT_IS_COMMAND_TASK (task) && pmt_task_get_state (task) != PMT_TASK_STATE_CANCELLED)
+    run->n_commands++;
   if (++run->n_done == run->scan->files->len)
     {
       run->elapsed_usec = g_get_monotonic_time () - run->start_usec;
@@ -422,7 +424,6 @@ make_task (DemoRun  *run,
       /* Not pmt_pool_submit_command(): that pushes at once, and the
        * limiter must be set before. */
       task = pmt_task_new_command (argv);
-      run->n_commands++;
     }
   else
     task = pmt_task_new (checksum_file, NULL, NULL);
