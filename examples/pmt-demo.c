@@ -447,7 +447,10 @@ submit_all (DemoRun *run)
 
       if (!pmt_pool_push (run->pool, task, &error))
         {
-          /* Only a pool shut down by Ctrl-C refuses a task. */
+          /* Only a pool shutting down refuses a task, and Ctrl-C is
+           * handled once the loop runs; count it all the same, so the
+           * loop still ends. */
+          g_printerr ("%s\n", error->message);
           run->n_cancelled++;
           run->n_done++;
         }
@@ -763,7 +766,8 @@ print_plan (const char *root,
                      limit),
            limit);
   g_print ("\n");
-  /* A test waits for this line before it presses Ctrl-C. */
+  /* Standard output may be a pipe: the plan comes before the messages
+   * of the run on standard error. */
   fflush (stdout);
 }
 
