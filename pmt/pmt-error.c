@@ -23,6 +23,8 @@
  * catalogues from that directory instead (for example the build tree's
  * `po/`, where tests and programs run uninstalled find
  * `de/LC_MESSAGES/pmt-1.0.mo`); setuid and setgid programs ignore it.
+ * A program that binds the `pmt-1.0` domain itself before the library's
+ * first message keeps its binding.
  */
 
 /* Not G_DEFINE_QUARK: its lazy static is written without

@@ -9,17 +9,17 @@
 
 #include <libintl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pmt-i18n-private.h"
 
-/* Where the catalogues are: the install directory, or $PMT_LOCALEDIR
- * when it is set, so that tests and programs run from the build tree find
- * the catalogues built there (po/<lang>/LC_MESSAGES/pmt-1.0.mo).  Ignored
- * in setuid and setgid programs: a catalogue holds the format strings of
- * printf-style calls. */
+/* $PMT_LOCALEDIR, when set, names the directory of the catalogues, so
+ * that tests and programs run from the build tree find the ones built
+ * there (po/<lang>/LC_MESSAGES/pmt-1.0.mo).  Ignored in setuid and setgid
+ * programs: a catalogue holds the format strings of printf-style calls. */
 static const char *
-pmt_locale_dir (void)
+pmt_locale_dir_from_env (void)
 {
   const char *dir;
 
@@ -29,7 +29,21 @@ pmt_locale_dir (void)
   dir = getuid () == geteuid () && getgid () == getegid () ? getenv ("PMT_LOCALEDIR") : NULL;
 #endif
 
-  return dir != NULL && dir[0] != '\0' ? dir : LOCALEDIR;
+  return dir != NULL && dir[0] != '\0' ? dir : NULL;
+}
+
+/* Whether the program bound the domain itself before the library's first
+ * message, as one that shares the domain (the uninstalled demo) does:
+ * then the library keeps that binding.  bindtextdomain (domain, NULL)
+ * gives the directory bound to the domain, or gettext's default when
+ * nobody bound it, which a domain nobody uses shows. */
+static gboolean
+pmt_domain_is_bound (void)
+{
+  const char *ours = bindtextdomain (GETTEXT_PACKAGE, NULL);
+  const char *unbound = bindtextdomain (GETTEXT_PACKAGE "-unbound", NULL);
+
+  return ours != NULL && unbound != NULL && strcmp (ours, unbound) != 0;
 }
 
 const char *
@@ -41,7 +55,12 @@ _pmt_gettext (const char *msgid)
    * whichever thread makes the first message. */
   if (g_once_init_enter (&initialized))
     {
-      bindtextdomain (GETTEXT_PACKAGE, pmt_locale_dir ());
+      const char *dir = pmt_locale_dir_from_env ();
+
+      if (dir != NULL)
+        bindtextdomain (GETTEXT_PACKAGE, dir);
+      else if (!pmt_domain_is_bound ())
+        bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
       bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
       g_once_init_leave (&initialized, 1);
     }

@@ -9,6 +9,7 @@
  * with LANGUAGE=de LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8; skipped when that
  * locale is not installed (.ci/deps generates it). */
 
+#include <libintl.h>
 #include <locale.h>
 #include <stdio.h>
 
@@ -161,6 +162,31 @@ test_first_messages_from_workers (void)
   g_test_trap_assert_passed ();
 }
 
+/* A program that shares the domain and binds it itself, as the
+ * uninstalled demo does, keeps its binding: the library's first message
+ * does not move the domain back to the install directory. */
+static void
+test_application_binding (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = g_strdup (g_getenv ("PMT_LOCALEDIR"));
+      g_autoptr(PmtLimiter) limiter = pmt_limiter_new (0);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_nonnull (dir);
+      g_unsetenv ("PMT_LOCALEDIR");
+      bindtextdomain ("pmt-1.0", dir);
+
+      g_assert_false (pmt_limiter_acquire (limiter, 0, NULL, &error));
+      g_assert_cmpstr (error->message, ==, "Der Begrenzer ist voll");
+      g_assert_cmpstr (bindtextdomain ("pmt-1.0", NULL), ==, dir);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -181,6 +207,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/i18n/first-messages-from-workers", test_first_messages_from_workers);
+  g_test_add_func ("/i18n/application-binding", test_application_binding);
   g_test_add_func ("/i18n/limiter-full", test_limiter_full);
   g_test_add_func ("/i18n/pool-name-in-use", test_pool_name_in_use);
   g_test_add_func ("/i18n/command-failed", test_command_failed);
