@@ -170,7 +170,10 @@ def plant(po, workdir, name, edit):
 def self_test(lang, po, extracted, msgfmt, workdir):
     """Each fault, planted in a copy, must fail its check and only it."""
     def drop_last_entry(text):
-        return text.rstrip('\n').rsplit('\n\n', 1)[0] + '\n'
+        blocks = text.rstrip('\n').split('\n\n')
+        live = [i for i, block in enumerate(blocks) if re.search(r'^msgid "', block, re.M)]
+        del blocks[live[-1]]
+        return '\n\n'.join(blocks) + '\n'
 
     def fuzzy_first(text):
         return re.sub(r'\nmsgid "(?=[^"\n])', '\n#, fuzzy\nmsgid "', text, count=1)
@@ -179,7 +182,7 @@ def self_test(lang, po, extracted, msgfmt, workdir):
         return re.sub(r'\nmsgstr "(?=[^"\n])[^\n]*\n', '\nmsgstr ""\n', text, count=1)
 
     def wrong_plural(text):
-        return text.replace('Plural-Forms:', 'Plural-Forms: nplurals=1; plural=0;\\n"\n"X-Old:', 1)
+        return text.replace('plural=(n != 1);', 'plural=(n > 1);', 1)
 
     def extra_entry(text):
         return text + '\nmsgid "A string no source has"\nmsgstr "Ein Text aus keiner Quelle"\n'
