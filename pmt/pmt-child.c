@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "pmt-child-private.h"
+#include "pmt-i18n-private.h"
 
 /* How long a cancelled child gets to exit after SIGTERM. */
 #define TERMINATE_GRACE_MSEC 500
@@ -299,7 +300,9 @@ spawn (Child              *child,
       int saved_errno = errno;
 
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "socketpair: %s", g_strerror (saved_errno));
+                   /* Translators: %s is the system's reason (strerror) */
+                   _("Could not make a socket for the command’s standard input: %s"),
+                   g_strerror (saved_errno));
       return FALSE;
     }
 

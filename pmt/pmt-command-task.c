@@ -164,20 +164,29 @@ describe_failure (PmtCommandTask       *self,
 {
   g_autofree char *command = g_strjoinv (" ", self->argv);
   g_autofree char *tail = stderr_tail (result->err_tail);
-  g_autofree char *how = NULL;
+  g_autofree char *what = NULL;
 
+  /* Whole sentences, so that a translation can order its words. */
   if (WIFSIGNALED (result->wait_status))
     {
       int signum = WTERMSIG (result->wait_status);
 
-      how = g_strdup_printf (_("was killed by signal %d (%s)"), signum, g_strsignal (signum));
+      /* Translators: the first %s is the command line, %d the signal's
+       * number and the second %s its name */
+      what = g_strdup_printf (_("Command “%s” was killed by signal %d (%s)"),
+                              command, signum, g_strsignal (signum));
     }
   else
-    how = g_strdup_printf (_("exited with status %d"), WEXITSTATUS (result->wait_status));
+    /* Translators: %s is the command line, %d its exit status */
+    what = g_strdup_printf (_("Command “%s” exited with status %d"),
+                            command, WEXITSTATUS (result->wait_status));
 
-  return g_error_new (PMT_ERROR, PMT_ERROR_COMMAND_FAILED,
-                      *tail ? _("Command “%s” %s: %s") : _("Command “%s” %s%s"),
-                      command, how, tail);
+  if (*tail == '\0')
+    return g_error_new_literal (PMT_ERROR, PMT_ERROR_COMMAND_FAILED, what);
+
+  /* Translators: one of the two failures above, then the last lines
+   * that the command wrote to its standard error */
+  return g_error_new (PMT_ERROR, PMT_ERROR_COMMAND_FAILED, _("%s: %s"), what, tail);
 }
 
 static void
@@ -318,7 +327,8 @@ check_pending (PmtCommandTask *self,
   if (pmt_task_get_state (PMT_TASK (self)) == PMT_TASK_STATE_PENDING)
     return TRUE;
 
-  g_critical ("%s: the command task was submitted already; its options cannot change any more",
+  /* Translators: %s is the name of the function called */
+  g_critical (_("%s: the command task was submitted already; its options cannot change any more"),
               func);
   return FALSE;
 }

@@ -25,6 +25,16 @@
  * Run-time conditions that a correct program meets (a worker that stopped,
  * a timeout, a name in use) are reported as #GError in the %PMT_ERROR
  * domain; programming errors are criticals.
+ *
+ * Messages are translated in the `pmt-1.0` gettext domain, which the
+ * library binds to its install locale directory before its first message.
+ * An application calls `setlocale (LC_ALL, "")` as usual.  When the
+ * environment variable `PMT_LOCALEDIR` is set, the library reads its
+ * catalogues from that directory instead (for example the build tree's
+ * `po/`, where tests and programs run uninstalled find
+ * `de/LC_MESSAGES/pmt-1.0.mo`); setuid and setgid programs ignore it.
+ * A program that binds the `pmt-1.0` domain itself before the library's
+ * first message keeps its binding.
  */
 
 /* Not G_DEFINE_QUARK: its lazy static is written without

@@ -417,7 +417,8 @@ pmt_limiter_release (PmtLimiter *self)
   if (self->held == 0)
     {
       g_mutex_unlock (&self->mutex);
-      g_critical ("%s: limiter %p released more often than it was acquired",
+      /* Translators: %s is the name of the function called, %p the limiter */
+      g_critical (_("%s: limiter %p released more often than it was acquired"),
                   G_STRFUNC, self);
       return;
     }

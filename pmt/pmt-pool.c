@@ -548,7 +548,8 @@ _pmt_pool_start_workers (PmtPool *self,
       if (_pmt_worker_start (worker, &error))
         continue;
 
-      g_warning ("Pool “%s” could not start a worker: %s", self->name, error->message);
+      /* Translators: the first %s is the pool's name, the second the reason */
+      g_warning (_("Pool “%s” could not start a worker: %s"), self->name, error->message);
       _pmt_pool_lock (self);
       self->n_starting--;
       worker_leaving_locked (self, worker, &mask);

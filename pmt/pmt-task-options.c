@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
 #include "pmt-task-fields-private.h"
 /* The options of a task, settable until it is submitted: a worker reads
@@ -18,8 +19,9 @@ static void
 report_options_fixed (PmtTask    *self,
                       const char *func)
 {
-  g_critical ("%s: task %" G_GUINT64_FORMAT " was submitted already; "
-              "its options cannot change any more", func, _pmt_task_get_priv (self)->id);
+  /* Translators: %s is the name of the function called, %llu the task's id */
+  g_critical (_("%s: task %llu was submitted already; its options cannot change any more"),
+              func, (unsigned long long) _pmt_task_get_priv (self)->id);
 }
 
 /**

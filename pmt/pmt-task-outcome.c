@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "pmt-enums.h"
+#include "pmt-i18n-private.h"
 #include "pmt-task-fields-private.h"
 /* What a task's function reports (pmt_task_return_*()), and reading it
  * back once the task finished. */
@@ -26,9 +27,10 @@ static void
 report_bad_return (PmtTask    *self,
                    const char *func)
 {
-  g_critical ("%s: task %" G_GUINT64_FORMAT " is not running or has reported its outcome "
-              "already; a task reports it once, from its function",
-              func, _pmt_task_get_priv (self)->id);
+  /* Translators: %s is the name of the function called, %llu the task's id */
+  g_critical (_("%s: task %llu is not running or has reported its outcome already; "
+                "a task reports it once, from its function"),
+              func, (unsigned long long) _pmt_task_get_priv (self)->id);
 }
 
 /**

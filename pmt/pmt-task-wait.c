@@ -7,6 +7,7 @@
 
 #include "pmt-deadline-private.h"
 #include "pmt-executor-private.h"
+#include "pmt-i18n-private.h"
 #include "pmt-task-fields-private.h"
 #include "pmt-task-private.h"
 
@@ -66,8 +67,9 @@ check_not_waiting_for_self (TasksWait  *wait,
   if (n_here == 0 || (!wait->all && n_here < wait->n_tasks))
     return TRUE;
 
-  g_critical ("%s: task %" G_GUINT64_FORMAT " cannot wait for itself: it runs in the "
-              "calling thread and would wait forever", func, pmt_task_get_id (here));
+  /* Translators: %s is the name of the function called, %llu the task's id */
+  g_critical (_("%s: task %llu cannot wait for itself: it runs in the calling thread "
+                "and would wait forever"), func, (unsigned long long) pmt_task_get_id (here));
   return FALSE;
 }
 

@@ -754,8 +754,9 @@ _pmt_task_check_enqueued (PmtTask         *self,
 
     case PMT_TASK_ENQUEUE_NOT_PENDING:
     default:
-      g_critical ("%s: task %" G_GUINT64_FORMAT " was submitted already",
-                  func, get_priv (self)->id);
+      /* Translators: %s is the name of the function called, %llu the task's id */
+      g_critical (_("%s: task %llu was submitted already"),
+                  func, (unsigned long long) get_priv (self)->id);
       return FALSE;
     }
 }
@@ -788,14 +789,16 @@ pmt_task_run (PmtTask *self)
       break;
 
     case PMT_TASK_CLAIM_QUEUED:
-      g_critical ("%s: task %" G_GUINT64_FORMAT " is queued in a worker or a pool, "
-                  "which will run it", G_STRFUNC, get_priv (self)->id);
+      /* Translators: %s is the name of the function called, %llu the task's id */
+      g_critical (_("%s: task %llu is queued in a worker or a pool, which will run it"),
+                  G_STRFUNC, (unsigned long long) get_priv (self)->id);
       break;
 
     case PMT_TASK_CLAIM_STARTED:
     default:
-      g_critical ("%s: task %" G_GUINT64_FORMAT " has already run; a task runs at most once",
-                  G_STRFUNC, get_priv (self)->id);
+      /* Translators: %s is the name of the function called, %llu the task's id */
+      g_critical (_("%s: task %llu has already run; a task runs at most once"),
+                  G_STRFUNC, (unsigned long long) get_priv (self)->id);
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include "pmt-enums.h"
 #include "pmt-error.h"
+#include "pmt-i18n-private.h"
 #include "pmt-limiter.h"
 #include "pmt-pool.h"
 #include "pmt-task-private.h"
@@ -620,8 +621,9 @@ new_call_task (PmtThreaded      *self,
 
   if (self->func == NULL)
     {
-      g_critical ("%s: this PmtThreaded has no function to call; make it with "
-                  "pmt_threaded_new()", func);
+      /* Translators: %s is the name of the function called */
+      g_critical (_("%s: this PmtThreaded has no function to call; make it with "
+                    "pmt_threaded_new()"), func);
       return NULL;
     }
 

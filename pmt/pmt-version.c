@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "pmt-i18n-private.h"
 #include "pmt-version.h"
 
 /**
@@ -67,10 +68,10 @@ pmt_check_version (guint required_major,
                    guint required_micro)
 {
   if (required_major != PMT_MAJOR_VERSION)
-    return "Pmt version mismatch (major versions differ)";
+    return _("Pmt version mismatch (major versions differ)");
   if (required_minor > PMT_MINOR_VERSION)
-    return "Pmt version too old (minor mismatch)";
+    return _("Pmt version too old (minor mismatch)");
   if (required_minor == PMT_MINOR_VERSION && required_micro > PMT_MICRO_VERSION)
-    return "Pmt version too old (micro mismatch)";
+    return _("Pmt version too old (micro mismatch)");
   return NULL;
 }

@@ -684,7 +684,9 @@ pmt_worker_push (PmtWorker  *self,
 
   if (self->source != NULL)
     {
-      g_critical ("%s: worker “%s” runs the work of its pool; push to the pool instead",
+      /* Translators: the first %s is the name of the function called, the
+       * second the worker's name */
+      g_critical (_("%s: worker “%s” runs the work of its pool; push to the pool instead"),
                   G_STRFUNC, self->name);
       return FALSE;
     }
@@ -835,7 +837,9 @@ pmt_worker_join (PmtWorker *self,
   if (self->running && self->thread == g_thread_self ())
     {
       g_mutex_unlock (&self->mutex);
-      g_critical ("%s: worker “%s” cannot join itself", G_STRFUNC, self->name);
+      /* Translators: the first %s is the name of the function called, the
+       * second the worker's name */
+      g_critical (_("%s: worker “%s” cannot join itself"), G_STRFUNC, self->name);
       return FALSE;
     }
   while ((self->state != PMT_WORKER_STATE_STOPPED || self->n_threads > 0) && timeout_usec != 0)
