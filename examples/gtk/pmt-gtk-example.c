@@ -9,14 +9,15 @@
  *  - the progress bar and the count label are bound to the pool's
  *    monitoring properties, whose notify the pool coalesces on that
  *    context (one emission per property per main-loop iteration);
- *  - each task's #PmtTask::completed appends its result to the list;
+ *  - each task's #PmtTask::completed adds its result to the list;
  *  - Cancel shuts the pool down, cancelling the queued tasks and the
  *    running ones (which check their cancellable), and every task still
  *    reports through completed.
  *
  * With --self-test it presses Cancel by itself once half of the chunks
- * are counted, checks that every task ended and that the window shows
- * the final counts, and exits 0 (1 with a message otherwise).
+ * are counted, checks that every task ended once, that the window shows
+ * the final counts and that nothing is left alive at the end, and exits
+ * 0 (1 with a message otherwise).
  */
 
 #include <gtk/gtk.h>
@@ -37,7 +38,7 @@ typedef struct
   GPtrArray       *tasks;     /* every PmtTask, by chunk */
   guint           *seen;      /* completed emissions, by chunk */
   guint            n_ended;   /* chunks whose completed arrived */
-  GListStore      *results;   /* the succeeded PmtTasks, as they completed */
+  GListStore      *results;   /* the succeeded PmtTasks, newest first */
   gint64           n_primes;  /* in the succeeded chunks */
   gboolean         cancelled;
   gboolean         close_when_ended;
@@ -136,9 +137,9 @@ held_chunk_task (PmtTask  *task,
 
 static gboolean
 progress_from_pool (GBinding     *binding,
-                          const GValue *from,
-                          GValue       *to,
-                          gpointer      user_data)
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      user_data)
 {
   Example *ex = user_data;
   guint64 submitted = pmt_pool_get_n_submitted (ex->pool);
@@ -223,7 +224,8 @@ on_task_completed (PmtTask  *task,
   if (pmt_task_get_state (task) == PMT_TASK_STATE_SUCCEEDED)
     {
       ex->n_primes += g_value_get_int64 (pmt_task_get_result (task));
-      g_list_store_append (ex->results, task);  /* the list box makes its row */
+      /* Newest first, where the user looks; the list box makes the row. */
+      g_list_store_insert (ex->results, 0, task);
     }
 
   if (ex->window == NULL)
