@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Fails unless README.md shows each given file verbatim: the fenced code
-# block that follows the line naming the file (as `examples/readme/NAME`)
+# block that comes next after the file is named (as `examples/readme/NAME`)
 # must be the file's text, so the README cannot drift from the programs
 # that the test suite runs.
 
@@ -14,7 +14,8 @@ import sys
 def blocks_after_names(readme):
     """{file name: text of the first fenced block after a line naming it}."""
     found = {}
-    pattern = re.compile(r'`examples/readme/([\w.-]+)`[^\n]*\n+```\w*\n(.*?)^```', re.S | re.M)
+    pattern = re.compile(r'`examples/readme/([\w.-]+)`(?:(?!```).)*?\n```\w*\n(.*?)^```',
+                         re.S | re.M)
     for match in pattern.finditer(readme):
         found.setdefault(match.group(1), match.group(2))
     return found
