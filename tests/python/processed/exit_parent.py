@@ -4,6 +4,8 @@
 # process worker and a @Processed daemon; each child prints its pid.  At
 # exit the work runs and every child is ended.
 
+import os
+
 import gi
 gi.require_version('Pmt', '1.0')
 from gi.repository import Pmt  # noqa: E402
@@ -16,4 +18,4 @@ if __name__ == '__main__':
     worker = Pmt.ProcessWorker()
     worker.submit(procfuncs.print_pid)
     Pmt.Processed(daemon=True)(procfuncs.print_pid)()
-    print('end', flush=True)
+    os.write(1, b'end\n')

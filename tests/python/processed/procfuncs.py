@@ -165,5 +165,7 @@ def say(text):
 
 
 def print_pid():
-    print(os.getpid(), flush=True)
+    # One write(): lines of several processes sharing the pipe stay whole
+    # (print() may write the text and its newline apart when unbuffered).
+    os.write(1, b'%d\n' % os.getpid())
     return os.getpid()
