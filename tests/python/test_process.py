@@ -13,6 +13,7 @@ import concurrent.futures
 import itertools
 import os
 import pickle
+import re
 import signal
 import socket
 import subprocess
@@ -750,3 +751,58 @@ def test_child_output_reaches_stdout_at_exit():
     proc = run_script('print_child.py', env=env)
     assert sorted(proc.stdout.splitlines()) == sorted(
         ['child says %d' % n for n in range(3)] + ['parent done'])
+
+
+# The seed's decorator examples, multi-process ---------------------------------
+
+def run_seed_block(block):
+    return run_script('seed_decorators.py', block).stdout.splitlines()
+
+
+def test_seed_block_08_processed():
+    assert run_seed_block('08') == ['() - {}', 'None']
+
+
+def test_seed_block_09_processed_daemon():
+    """One child runs the calls in call order; each result after its call."""
+    lines = run_seed_block('09')
+    calls = ["(%d,) - {'call': %d}" % (n, n) for n in range(3)]
+    assert [line for line in lines if line != 'None'] == calls
+    assert lines.count('None') == 3
+    for n, call in enumerate(calls):
+        assert lines.index(call) < [i for i, line in enumerate(lines) if line == 'None'][n]
+
+
+def test_seed_block_10_processed_pool():
+    lines = run_seed_block('10')
+    assert sorted(lines[:4]) == sorted("(%d,) - {'call': %d}" % (n, n) for n in range(4))
+    assert lines[4:] == ['True', 'True [None, None, None, None]']
+
+
+def test_seed_block_11_processed_pool_name():
+    lines = run_seed_block('11')
+    one = "Running: test_dec_pool_by_name_one - args=() - kwargs={'randomsleep': True}"
+    two = "Running: test_dec_pool_by_name_twp - args=() - kwargs={'randomsleep': True}"
+    assert sorted(lines[:8]) == sorted([one] * 4 + [two] * 4)
+    assert all(re.fullmatch(r'Task\[\d+\] completed with results: None', line)
+               for line in lines[8:]) and len(lines) == 16
+
+
+def test_seed_block_12_processed_callback():
+    """The call back runs in the parent, after the child printed."""
+    assert run_seed_block('12') == ["('arg',) - {'example': 'kwargs'}",
+                                    'callback_test - Completed: (None,) - {}', 'None']
+
+
+def test_seed_block_13_processed_combined():
+    """Four calls on a 2-worker process pool; each random result reaches
+    the Limiter(1) call back in the parent, which stores it; the tasks
+    keep no result (_task_store_return=False)."""
+    lines = run_seed_block('13')
+    callback = r'callback_test - Completed: \((\d+),\) - \{\}'
+    assert lines.count('() - {}') == 4
+    matches = [re.fullmatch(callback, line) for line in lines]
+    values = [int(match.group(1)) for match in matches if match]
+    assert len(values) == 4 and all(0 <= v <= 10 for v in values), lines
+    assert lines[-2] == 'Stored Values: %r' % ([(v,) for v in values],)
+    assert lines[-1] == 'Results: [None, None, None, None]'
