@@ -61,6 +61,14 @@
  * the values the pool settles on.  Connect before submitting work to see
  * every change.
  *
+ * When a worker's thread cannot start (g_thread_try_new() fails, as it
+ * does at the process's thread limit), the pool goes on with the
+ * workers it has, and a later submission tries again to grow.  A pool
+ * left with no worker at all fails its queued tasks with
+ * %PMT_ERROR_FAILED, whose message gives the reason, and cancels its
+ * queued jobs (their notify runs): nothing stays queued for a thread that
+ * may never come.  The pool stays usable.
+ *
  * Worker threads and unfinished tasks hold a reference on their pool: a
  * pool lives until it is shut down and released.  Every method may be
  * called from any thread.
@@ -234,6 +242,32 @@ free_queued (gpointer item)
     }
   else
     g_object_unref (item);
+}
+
+/* Empties the queue into @tasks (references) and @jobs. */
+static void
+take_queued_locked (PmtPool   *self,
+                    GPtrArray *tasks,
+                    GPtrArray *jobs,
+                    guint     *mask)
+{
+  gpointer item;
+
+  while ((item = _pmt_pool_pop_locked (self, mask)) != NULL)
+    {
+      if (PMT_POOL_IS_CHUNK (item))
+        {
+          PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
+
+          for (guint i = chunk->next; i < chunk->n_tasks; i++)
+            g_ptr_array_add (tasks, g_steal_pointer (&chunk->tasks[i]));
+          free_queued (item);
+        }
+      else if (PMT_POOL_IS_JOB (item))
+        g_ptr_array_add (jobs, PMT_POOL_TO_JOB (item));
+      else
+        g_ptr_array_add (tasks, item);
+    }
 }
 
 void
@@ -513,6 +547,35 @@ static const PmtWorkSource work_source = {
   source_wake,
 };
 
+/* A worker could not start, for @cause, and the pool has none left (or
+ * starting) to run its queue: nothing would ever take what is queued.
+ * The tasks fail with a PMT_ERROR saying why, the jobs are dropped
+ * (their notify runs, they count as cancelled).  With a worker left, the
+ * pool goes on with it instead, and a later submission tries again to
+ * grow. */
+static void
+fail_queued_if_no_worker (PmtPool      *self,
+                          const GError *cause)
+{
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+  guint mask = 0;
+
+  _pmt_pool_lock (self);
+  if (self->n_workers == 0)
+    take_queued_locked (self, tasks, jobs, &mask);
+  _pmt_pool_unlock (self);
+  _pmt_pool_notify (self, mask);
+
+  for (guint i = 0; i < tasks->len; i++)
+    _pmt_task_fail_unstarted (g_ptr_array_index (tasks, i),
+                              g_error_new (PMT_ERROR, PMT_ERROR_FAILED,
+                                           _("Pool “%s” could not start a thread to run the task: %s"),
+                                           self->name, cause->message));
+  for (guint i = 0; i < jobs->len; i++)
+    _pmt_pool_drop_job (self, g_ptr_array_index (jobs, i));
+}
+
 void
 _pmt_pool_start_workers (PmtPool *self,
                          guint    n_workers)
@@ -535,13 +598,14 @@ _pmt_pool_start_workers (PmtPool *self,
       if (_pmt_worker_start (worker, &error))
         continue;
 
-      g_warning ("Pool “%s” could not start a worker: %s", self->name, error->message);
+      g_debug ("Pool “%s” could not start a worker: %s", self->name, error->message);
       _pmt_pool_lock (self);
       self->n_starting--;
       worker_leaving_locked (self, worker, &mask);
       worker_left_locked (self, &mask);
       _pmt_pool_unlock (self);
       _pmt_pool_notify (self, mask);
+      fail_queued_if_no_worker (self, error);
     }
 }
 
@@ -1113,26 +1177,10 @@ collect_for_shutdown_locked (PmtPool          *self,
                              GPtrArray        *jobs,
                              guint            *mask)
 {
-  gpointer item;
-
   if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
     {
       __atomic_store_n (&self->cancel_queued, TRUE, __ATOMIC_SEQ_CST);
-      while ((item = _pmt_pool_pop_locked (self, mask)) != NULL)
-        {
-          if (PMT_POOL_IS_CHUNK (item))
-            {
-              PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
-
-              for (guint i = chunk->next; i < chunk->n_tasks; i++)
-                g_ptr_array_add (to_cancel, g_steal_pointer (&chunk->tasks[i]));
-              free_queued (item);
-            }
-          else if (PMT_POOL_IS_JOB (item))
-            g_ptr_array_add (jobs, PMT_POOL_TO_JOB (item));
-          else
-            g_ptr_array_add (to_cancel, item);
-        }
+      take_queued_locked (self, to_cancel, jobs, mask);
     }
 
   if (flags & PMT_SHUTDOWN_CANCEL_RUNNING)
