@@ -1202,6 +1202,13 @@ collect_for_shutdown_locked (PmtPool          *self,
  * from one of the pool's own tasks would wait for itself: only a
  * @timeout_usec of 0 is allowed there.
  *
+ * When it times out (tasks that ignore their cancellation, or that run
+ * long), the pool goes on stopping and nothing is lost: the stragglers
+ * end when their functions return.  #PmtPool:n-unfinished then says how
+ * many tasks and jobs are left, #PmtPool:n-busy-workers how many workers
+ * still run one, and the #PmtWorker:current-task of each worker (as
+ * #PmtPool::worker-started handed them out) names the running ones.
+ *
  * Returns: %TRUE when the pool stopped (%PMT_POOL_STATE_STOPPED): every
  *   task it accepted is done; %FALSE when it goes on stopping after the
  *   timeout

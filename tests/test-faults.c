@@ -15,9 +15,11 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <pmt.h>
 
 #include "pmt-test-utils.h"
@@ -336,6 +338,462 @@ test_threads_every_third (void)
   pmt_test_shutdown_pool (pool);
 }
 
+/* Commands {{{1 */
+
+static GBytes *
+get_output (PmtTask *task)
+{
+  const GValue *result = pmt_task_get_result (task);
+
+  g_assert_nonnull (result);
+  g_assert_true (G_VALUE_HOLDS (result, G_TYPE_BYTES));
+
+  return g_value_get_boxed (result);
+}
+
+static PmtTask *
+run_command_in (PmtPool            *pool,
+                const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  PmtCommandTask *task = pmt_pool_submit_command (pool, 0, argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_wait (PMT_TASK (task), GUARD_USEC / 2));
+
+  return PMT_TASK (task);
+}
+
+/* fork() fails: the command task fails with the spawn error, leaves no
+ * descriptor open, and the next command runs. */
+static void
+test_commands_fork_fails (void)
+{
+  static const char * const argv[] = { "true", NULL };
+  g_autoptr(PmtPool) pool = NULL;
+  g_autoptr(PmtTask) first = NULL;
+  g_autoptr(PmtTask) failed = NULL;
+  g_autoptr(PmtTask) later = NULL;
+  guint n_fds;
+
+  if (!have_shim (fault_fork))
+    return;
+
+  pool = pmt_test_new_pool (NULL, 1);
+  /* GLib's child watch thread starts with the first child. */
+  first = run_command_in (pool, argv);
+  pmt_test_assert_task_succeeded (first);
+  n_fds = pmt_test_count_open_fds ();
+
+  fault_fork (1);
+  failed = run_command_in (pool, argv);
+  g_assert_cmpint (fault_fork (0), ==, 0);
+  g_assert_cmpint (pmt_task_get_state (failed), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (failed), G_SPAWN_ERROR, G_SPAWN_ERROR_FORK);
+  g_assert_cmpuint (pmt_test_count_open_fds (), ==, n_fds);
+
+  later = run_command_in (pool, argv);
+  pmt_test_assert_task_succeeded (later);
+  pmt_test_shutdown_pool (pool);
+}
+
+/* The child is killed from outside (SIGKILL, by us): the task fails with
+ * PMT_ERROR_COMMAND_FAILED naming the signal.  The child tells its pid
+ * through a FIFO, whose open blocks until it writes: no polling. */
+static void
+test_commands_killed_from_outside (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pmt-faults-XXXXXX", NULL);
+  g_autofree char *fifo = g_build_filename (dir, "pid", NULL);
+  g_autofree char *script = g_strdup_printf ("echo $$ > '%s'; exec sleep 600", fifo);
+  const char *argv[] = { "sh", "-c", script, NULL };
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtCommandTask) task = NULL;
+  g_autofree char *text = NULL;
+  guint64 pid = 0;
+  const GError *error;
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  task = pmt_pool_submit_command (pool, 0, argv, NULL);
+  g_assert_true (g_file_get_contents (fifo, &text, NULL, NULL));
+  g_assert_true (g_ascii_string_to_unsigned (g_strstrip (text), 10, 2, G_MAXINT, &pid, NULL));
+
+  g_assert_cmpint (kill ((pid_t) pid, SIGKILL), ==, 0);
+  g_assert_true (pmt_task_wait (PMT_TASK (task), SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (pmt_task_get_state (PMT_TASK (task)), ==, PMT_TASK_STATE_FAILED);
+  error = pmt_task_get_error (PMT_TASK (task));
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_COMMAND_FAILED);
+  g_assert_nonnull (strstr (error->message, "9"));
+
+  pmt_test_shutdown_pool (pool);
+  g_assert_cmpint (g_unlink (fifo), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+#define MEGABYTES 8
+
+/* A child writes megabytes to its standard output and its standard
+ * error at once: no deadlock, the whole output is collected, and only
+ * the tail of the errors is kept (it shows in a failure's message, which
+ * stays short). */
+static void
+test_commands_megabytes_both_ways (void)
+{
+  g_autofree char *script =
+    g_strdup_printf ("head -c %d /dev/zero | tr '\\0' o & "
+                     "head -c %d /dev/zero | tr '\\0' e >&2; wait; exit $1",
+                     MEGABYTES << 20, MEGABYTES << 20);
+  const char *succeed[] = { "sh", "-c", script, "sh", "0", NULL };
+  const char *fail[] = { "sh", "-c", script, "sh", "3", NULL };
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
+  g_autoptr(PmtTask) good = run_command_in (pool, succeed);
+  g_autoptr(PmtTask) bad = run_command_in (pool, fail);
+  GBytes *out;
+  const GError *error;
+
+  pmt_test_assert_task_succeeded (good);
+  out = get_output (good);
+  g_assert_cmpuint (g_bytes_get_size (out), ==, MEGABYTES << 20);
+  g_assert_cmpint (((const char *) g_bytes_get_data (out, NULL))[(MEGABYTES << 20) - 1], ==, 'o');
+
+  g_assert_cmpint (pmt_task_get_state (bad), ==, PMT_TASK_STATE_FAILED);
+  error = pmt_task_get_error (bad);
+  g_assert_error (error, PMT_ERROR, PMT_ERROR_COMMAND_FAILED);
+  g_assert_cmpuint (strlen (error->message), <=, 8192);
+  g_assert_nonnull (strstr (error->message, "eeee"));
+  pmt_test_shutdown_pool (pool);
+}
+
+/* The child starts a grandchild that keeps its standard output open and
+ * exits: the task ends with the child (it does not wait for the
+ * grandchild's end of file), with everything the child wrote, and the
+ * grandchild lives on, as pmt-command-task.c documents. */
+static void
+test_commands_grandchild_holds_stdout (void)
+{
+  const char *argv[] = { "sh", "-c", "sleep 600 & head -c 1048576 /dev/zero; echo; echo $!", NULL };
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) task = run_command_in (pool, argv);
+  g_autofree char *tail = NULL;
+  GBytes *out;
+  gsize size;
+  const char *data;
+  guint64 grandchild = 0;
+
+  pmt_test_assert_task_succeeded (task);
+  out = get_output (task);
+  data = g_bytes_get_data (out, &size);
+  g_assert_cmpuint (size, >, 1048577);
+  for (gsize i = 0; i < 1048576; i++)
+    if (data[i] != 0)
+      g_assert_not_reached ();
+  tail = g_strndup (data + 1048577, size - 1048577);
+  g_assert_true (g_ascii_string_to_unsigned (g_strstrip (tail), 10, 2, G_MAXINT, &grandchild,
+                                             NULL));
+  g_assert_cmpint (kill ((pid_t) grandchild, 0), ==, 0);
+  g_assert_cmpint (kill ((pid_t) grandchild, SIGKILL), ==, 0);
+  pmt_test_shutdown_pool (pool);
+}
+
+/* Task functions that misbehave {{{1 */
+
+typedef struct
+{
+  GMutex mutex;
+  GPtrArray *workers;
+} WorkerList;
+
+static void
+on_worker_started (PmtPool   *pool,
+                   PmtWorker *worker,
+                   gpointer   data)
+{
+  WorkerList *list = data;
+
+  g_mutex_lock (&list->mutex);
+  g_ptr_array_add (list->workers, g_object_ref (worker));
+  g_mutex_unlock (&list->mutex);
+}
+
+/* Tasks that ignore their cancellation: a shutdown with a timeout still
+ * returns, FALSE, and the stragglers can be counted and named: the
+ * counters say how many, and the workers' current tasks which.  Once they
+ * return, the pool stops with nothing lost. */
+static void
+test_tasks_shutdown_names_stragglers (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
+  g_autoptr(GPtrArray) stubborn = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func (g_object_unref);
+  WorkerList list = { { 0 }, g_ptr_array_new_with_free_func (g_object_unref) };
+  guint n_named = 0;
+  PmtTestGate gate;
+
+  g_mutex_init (&list.mutex);
+  g_signal_connect (pool, "worker-started", G_CALLBACK (on_worker_started), &list);
+  pmt_test_gate_init (&gate);
+  for (guint i = 0; i < 2; i++)
+    g_ptr_array_add (stubborn, pmt_pool_submit (pool, pmt_test_gate_func, &gate, NULL, NULL));
+  pmt_test_gate_wait_started (&gate, 2);
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (queued, pmt_pool_submit (pool, pmt_test_count_func, NULL, NULL, NULL));
+
+  g_assert_false (pmt_pool_shutdown (pool, PMT_SHUTDOWN_CANCEL_RUNNING, 10 * 1000));
+  g_assert_cmpint (pmt_pool_get_state (pool), ==, PMT_POOL_STATE_STOPPING);
+  g_assert_cmpuint (pmt_pool_get_n_unfinished (pool), ==, 5);
+  g_assert_cmpuint (pmt_pool_get_n_busy_workers (pool), ==, 2);
+  g_mutex_lock (&list.mutex);
+  for (guint i = 0; i < list.workers->len; i++)
+    {
+      g_autoptr(PmtTask) current = pmt_worker_dup_current_task (g_ptr_array_index (list.workers, i));
+
+      if (current != NULL)
+        {
+          guint index;
+
+          g_assert_true (g_ptr_array_find (stubborn, current, &index));
+          n_named++;
+        }
+    }
+  g_mutex_unlock (&list.mutex);
+  g_assert_cmpuint (n_named, ==, 2);
+
+  pmt_test_gate_open (&gate);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  for (guint i = 0; i < queued->len; i++)
+    pmt_test_assert_task_succeeded (g_ptr_array_index (queued, i));
+  pmt_test_assert_pool_settled (pool);
+  g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 5);
+  pmt_test_gate_clear (&gate);
+  g_ptr_array_unref (list.workers);
+  g_mutex_clear (&list.mutex);
+}
+
+static void
+wait_on_itself_func (PmtTask  *task,
+                     gpointer  user_data)
+{
+  gboolean *returned = user_data;
+
+  /* Forever, on itself: it must come back, with FALSE. */
+  *returned = !pmt_task_wait (task, -1);
+}
+
+/* A task that waits for itself, run directly, in a standalone worker and
+ * in a pool: a critical and FALSE, never a deadlock. */
+static void
+test_tasks_wait_on_itself (void)
+{
+  for (guint where = 0; where < 3; where++)
+    {
+      g_autoptr(PmtTask) task = NULL;
+      g_autoptr(PmtWorker) worker = NULL;
+      g_autoptr(PmtPool) pool = NULL;
+      gboolean returned = FALSE;
+
+      task = pmt_task_new (wait_on_itself_func, &returned, NULL);
+      g_test_expect_message ("Pmt", G_LOG_LEVEL_CRITICAL, "*");
+      if (where == 0)
+        pmt_task_run (task);
+      else if (where == 1)
+        {
+          worker = pmt_worker_new (NULL);
+          g_assert_true (pmt_worker_push (worker, task, NULL));
+        }
+      else
+        {
+          pool = pmt_test_new_pool (NULL, 1);
+          g_assert_true (pmt_pool_push (pool, task, NULL));
+        }
+      pmt_test_assert_task_succeeded (task);
+      g_test_assert_expected_messages ();
+      g_assert_true (returned);
+
+      if (worker != NULL)
+        pmt_test_worker_stop_and_join (worker);
+      if (pool != NULL)
+        pmt_test_shutdown_pool (pool);
+    }
+}
+
+static void
+drop_task_callback (PmtTask  *task,
+                    gpointer  user_data)
+{
+  /* The test's only reference, handed to us. */
+  g_object_unref (user_data);
+}
+
+/* A callback drops the last reference its caller had to the task: the
+ * task completes, then is finalized, without a crash. */
+static void
+test_tasks_callback_drops_last_ref (void)
+{
+  g_autoptr(PmtWorker) worker = pmt_worker_new (NULL);
+  PmtTestFinalizeWatch watch;
+  gint n_completed = 0;
+  PmtTask *task = pmt_task_new (pmt_test_count_func, NULL, NULL);
+
+  pmt_task_set_callback (task, drop_task_callback, task, NULL);
+  g_signal_connect (task, "completed", G_CALLBACK (pmt_test_count_completed_cb), &n_completed);
+  pmt_test_finalize_watch_init (&watch, task);
+  g_assert_true (pmt_worker_push (worker, task, NULL));
+  g_assert_true (pmt_test_finalize_watch_wait (&watch, SAFETY_TIMEOUT_USEC));
+  g_assert_cmpint (g_atomic_int_get (&n_completed), ==, 1);
+  pmt_test_finalize_watch_clear (&watch);
+  pmt_test_worker_stop_and_join (worker);
+}
+
+static void
+drop_pool_on_completed (PmtTask  *task,
+                        gpointer  user_data)
+{
+  g_object_unref (user_data);
+}
+
+/* The last reference to a pool goes while it has work running and
+ * queued, once from the test and once from a #PmtTask::completed handler:
+ * the work still ends, all of it, then the pool is finalized (its workers
+ * exit at once when idle). */
+static void
+test_tasks_pool_released_while_busy (void)
+{
+  for (guint from_handler = 0; from_handler < 2; from_handler++)
+    {
+      g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+      PmtPool *pool = pmt_test_new_pool (NULL, 2);
+      PmtTestFinalizeWatch watch;
+      PmtTestGate gate;
+      gint n_runs = 0;
+
+      pmt_pool_set_idle_timeout (pool, 0);
+      pmt_test_finalize_watch_init (&watch, pool);
+      pmt_test_gate_init (&gate);
+      g_ptr_array_add (tasks, pmt_pool_submit (pool, pmt_test_gate_func, &gate, NULL, NULL));
+      pmt_test_gate_wait_started (&gate, 1);
+      for (guint i = 0; i < 20; i++)
+        g_ptr_array_add (tasks, pmt_pool_submit (pool, pmt_test_count_func, &n_runs, NULL, NULL));
+
+      if (from_handler)
+        g_signal_connect (g_ptr_array_index (tasks, 0), "completed",
+                          G_CALLBACK (drop_pool_on_completed), pool);
+      else
+        g_object_unref (pool);
+      pmt_test_gate_open (&gate);
+
+      for (guint i = 0; i < tasks->len; i++)
+        pmt_test_assert_task_succeeded (g_ptr_array_index (tasks, i));
+      g_assert_cmpint (g_atomic_int_get (&n_runs), ==, 20);
+      g_assert_true (pmt_test_finalize_watch_wait (&watch, SAFETY_TIMEOUT_USEC));
+      pmt_test_finalize_watch_clear (&watch);
+      pmt_test_gate_clear (&gate);
+    }
+}
+
+/* A worker of a pool is killed in the middle of a task: the task is
+ * cancelled, the pool replaces the worker and runs what was queued. */
+static void
+test_tasks_pool_worker_killed (void)
+{
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) running = NULL;
+  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func (g_object_unref);
+  PmtTestGate gate;
+
+  pmt_test_gate_init (&gate);
+  running = pmt_pool_submit (pool, pmt_test_gate_cancellable_func, &gate, NULL, NULL);
+  pmt_test_gate_wait_started (&gate, 1);
+  for (guint i = 0; i < 5; i++)
+    g_ptr_array_add (queued, pmt_pool_submit (pool, pmt_test_count_func, NULL, NULL, NULL));
+
+  pmt_worker_kill (pmt_task_get_worker (running));
+  pmt_test_assert_task_cancelled (running);
+  for (guint i = 0; i < queued->len; i++)
+    pmt_test_assert_task_succeeded (g_ptr_array_index (queued, i));
+  pmt_test_shutdown_pool (pool);
+  g_assert_cmpuint (pmt_pool_get_n_cancelled (pool), ==, 1);
+  g_assert_cmpuint (pmt_pool_get_n_succeeded (pool), ==, 5);
+  pmt_test_gate_clear (&gate);
+}
+
+#define N_RACE_ROUNDS 40
+#define N_RACE_TASKS  30
+
+typedef struct
+{
+  PmtPool *pool;
+  GPtrArray *tasks;         /* accepted, filled before the enders start */
+  PmtTestGate *start;
+  guint which;
+} Ender;
+
+static gpointer
+end_pool_thread (gpointer data)
+{
+  Ender *ender = data;
+  const PmtShutdownFlags flags[] = {
+    PMT_SHUTDOWN_NONE, PMT_SHUTDOWN_CANCEL_QUEUED, PMT_SHUTDOWN_CANCEL_RUNNING,
+    PMT_SHUTDOWN_CANCEL_QUEUED | PMT_SHUTDOWN_CANCEL_RUNNING,
+  };
+
+  pmt_test_gate_wait_open (ender->start);
+  if (ender->which < G_N_ELEMENTS (flags))
+    pmt_pool_shutdown (ender->pool, flags[ender->which], ender->which % 2 ? 0 : 1000);
+  else
+    {
+      /* Stops and kills the workers of whatever runs. */
+      for (guint i = 0; i < ender->tasks->len; i++)
+        {
+          PmtWorker *worker = pmt_task_get_worker (g_ptr_array_index (ender->tasks, i));
+
+          if (worker == NULL)
+            continue;
+          if (i % 2)
+            pmt_worker_kill (worker);
+          else
+            pmt_worker_stop (worker);
+        }
+    }
+
+  return NULL;
+}
+
+/* Shutdowns with every flag, worker stops and kills, from six threads
+ * at once, on a busy pool: every task ends in one terminal state, the
+ * pool stops, the counters add up. */
+static void
+test_tasks_racing_ends (void)
+{
+  for (guint round = 0; round < N_RACE_ROUNDS; round++)
+    {
+      g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 3);
+      g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+      GThread *threads[6];
+      Ender enders[G_N_ELEMENTS (threads)];
+      PmtTestGate start;
+
+      pmt_test_gate_init (&start);
+      for (guint i = 0; i < N_RACE_TASKS; i++)
+        g_ptr_array_add (tasks, pmt_pool_submit (pool, pmt_test_count_func, NULL, NULL, NULL));
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        {
+          enders[i] = (Ender) { pool, tasks, &start, i };
+          threads[i] = g_thread_new ("ender", end_pool_thread, &enders[i]);
+        }
+      pmt_test_gate_open (&start);
+      for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+        g_thread_join (threads[i]);
+
+      g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+      for (guint i = 0; i < tasks->len; i++)
+        g_assert_true (pmt_task_is_done (g_ptr_array_index (tasks, i)));
+      pmt_test_assert_pool_settled (pool);
+      g_assert_cmpuint (pmt_pool_get_n_submitted (pool), ==, N_RACE_TASKS);
+      pmt_test_gate_clear (&start);
+    }
+}
+
 /* }}} */
 
 int
@@ -357,6 +815,28 @@ main (int   argc,
                              test_threads_threaded_call_refused, GUARD_USEC);
   pmt_test_add_guarded_func ("/pmt/faults/threads/every-third",
                              test_threads_every_third, GUARD_USEC);
+
+  pmt_test_add_guarded_func ("/pmt/faults/commands/fork-fails",
+                             test_commands_fork_fails, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/commands/killed-from-outside",
+                             test_commands_killed_from_outside, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/commands/megabytes-both-ways",
+                             test_commands_megabytes_both_ways, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/commands/grandchild-holds-stdout",
+                             test_commands_grandchild_holds_stdout, GUARD_USEC);
+
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/shutdown-names-stragglers",
+                             test_tasks_shutdown_names_stragglers, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/wait-on-itself",
+                             test_tasks_wait_on_itself, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/callback-drops-last-ref",
+                             test_tasks_callback_drops_last_ref, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/pool-released-while-busy",
+                             test_tasks_pool_released_while_busy, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/pool-worker-killed",
+                             test_tasks_pool_worker_killed, GUARD_USEC);
+  pmt_test_add_guarded_func ("/pmt/faults/tasks/racing-ends",
+                             test_tasks_racing_ends, GUARD_USEC);
 
   return g_test_run ();
 }
