@@ -30,6 +30,12 @@
 typedef unsigned long (*FaultThreadsFunc) (int every_nth, long count);
 typedef long (*FaultForkFunc) (long count);
 
+/* PMT_TEST_SIZE=small (the valgrind setup sets it) runs the loops of the
+ * tests a few times instead of many. */
+static guint n_rounds = 500;
+static guint n_race_rounds = 40;
+static guint megabytes = 8;
+
 static FaultThreadsFunc fault_threads;
 static FaultForkFunc fault_fork;
 
@@ -244,9 +250,8 @@ typedef struct
   JobCount jobs;
 } Submitter;
 
-#define N_ROUNDS        500
 #define N_PER_ROUND     1
-#define N_PER_SUBMITTER (N_ROUNDS * N_PER_ROUND)
+#define N_PER_SUBMITTER (n_rounds * N_PER_ROUND)
 
 /* Bursts of work, each waited for: the pool's workers leave between
  * them, so that many bursts find a pool with no worker. */
@@ -256,7 +261,7 @@ submit_many (gpointer data)
   Submitter *submitter = data;
 
   pmt_test_gate_wait_open (submitter->start);
-  for (guint round = 0; round < N_ROUNDS; round++)
+  for (guint round = 0; round < n_rounds; round++)
     {
       for (guint i = 0; i < N_PER_ROUND; i++)
         {
@@ -431,8 +436,6 @@ test_commands_killed_from_outside (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
-#define MEGABYTES 8
-
 /* A child writes megabytes to its standard output and its standard
  * error at once: no deadlock, the whole output is collected, and only
  * the tail of the errors is kept (it shows in a failure's message, which
@@ -443,7 +446,7 @@ test_commands_megabytes_both_ways (void)
   g_autofree char *script =
     g_strdup_printf ("head -c %d /dev/zero | tr '\\0' o & "
                      "head -c %d /dev/zero | tr '\\0' e >&2; wait; exit $1",
-                     MEGABYTES << 20, MEGABYTES << 20);
+                     megabytes << 20, megabytes << 20);
   const char *succeed[] = { "sh", "-c", script, "sh", "0", NULL };
   const char *fail[] = { "sh", "-c", script, "sh", "3", NULL };
   g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
@@ -454,8 +457,8 @@ test_commands_megabytes_both_ways (void)
 
   pmt_test_assert_task_succeeded (good);
   out = get_output (good);
-  g_assert_cmpuint (g_bytes_get_size (out), ==, MEGABYTES << 20);
-  g_assert_cmpint (((const char *) g_bytes_get_data (out, NULL))[(MEGABYTES << 20) - 1], ==, 'o');
+  g_assert_cmpuint (g_bytes_get_size (out), ==, megabytes << 20);
+  g_assert_cmpint (((const char *) g_bytes_get_data (out, NULL))[(megabytes << 20) - 1], ==, 'o');
 
   g_assert_cmpint (pmt_task_get_state (bad), ==, PMT_TASK_STATE_FAILED);
   error = pmt_task_get_error (bad);
@@ -717,7 +720,6 @@ test_tasks_pool_worker_killed (void)
   pmt_test_gate_clear (&gate);
 }
 
-#define N_RACE_ROUNDS 40
 #define N_RACE_TASKS  30
 
 typedef struct
@@ -765,7 +767,7 @@ end_pool_thread (gpointer data)
 static void
 test_tasks_racing_ends (void)
 {
-  for (guint round = 0; round < N_RACE_ROUNDS; round++)
+  for (guint round = 0; round < n_race_rounds; round++)
     {
       g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 3);
       g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
@@ -801,6 +803,13 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  if (g_strcmp0 (g_getenv ("PMT_TEST_SIZE"), "small") == 0)
+    {
+      n_rounds = 50;
+      n_race_rounds = 5;
+      megabytes = 1;
+    }
 
   fault_threads = (FaultThreadsFunc) dlsym (RTLD_DEFAULT, "pmt_fault_pthread_create");
   fault_fork = (FaultForkFunc) dlsym (RTLD_DEFAULT, "pmt_fault_fork");
