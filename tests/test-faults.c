@@ -499,6 +499,26 @@ test_commands_grandchild_holds_stdout (void)
   pmt_test_shutdown_pool (pool);
 }
 
+/* The child closes its standard output and error at once and goes on:
+ * the task does not take the end of file for the child's end, and ends
+ * with the child's status, with nothing collected. */
+static void
+test_commands_closes_its_pipes (void)
+{
+  const char *ok[] = { "sh", "-c", "exec >&- 2>&-; sleep 0.2; exit 0", NULL };
+  const char *failing[] = { "sh", "-c", "exec >&- 2>&-; sleep 0.2; exit 2", NULL };
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 2);
+  g_autoptr(PmtTask) good = run_command_in (pool, ok);
+  g_autoptr(PmtTask) bad = run_command_in (pool, failing);
+
+  pmt_test_assert_task_succeeded (good);
+  g_assert_cmpuint (g_bytes_get_size (get_output (good)), ==, 0);
+  g_assert_cmpint (pmt_task_get_state (bad), ==, PMT_TASK_STATE_FAILED);
+  g_assert_error (pmt_task_get_error (bad), PMT_ERROR, PMT_ERROR_COMMAND_FAILED);
+  g_assert_nonnull (strstr (pmt_task_get_error (bad)->message, "2"));
+  pmt_test_shutdown_pool (pool);
+}
+
 /* Task functions that misbehave {{{1 */
 
 typedef struct
@@ -834,6 +854,8 @@ main (int   argc,
   pmt_test_add_guarded_func ("/pmt/faults/commands/grandchild-holds-stdout",
                              test_commands_grandchild_holds_stdout, GUARD_USEC);
 
+  pmt_test_add_guarded_func ("/pmt/faults/commands/closes-its-pipes",
+                             test_commands_closes_its_pipes, GUARD_USEC);
   pmt_test_add_guarded_func ("/pmt/faults/tasks/shutdown-names-stragglers",
                              test_tasks_shutdown_names_stragglers, GUARD_USEC);
   pmt_test_add_guarded_func ("/pmt/faults/tasks/wait-on-itself",
