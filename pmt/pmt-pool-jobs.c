@@ -80,6 +80,14 @@ _pmt_pool_run_job (PmtPool       *self,
     thread->n_succeeded++;
 }
 
+void
+_pmt_pool_drop_job (PmtPool    *self,
+                    PmtPoolJob *job)
+{
+  release_job (self, job);
+  _pmt_pool_count_finished (self, 0, 0, 1, 0);
+}
+
 /* Hands the jobs @thread ended to the pool's counters. */
 void
 _pmt_pool_count_thread_jobs (PmtPool       *self,
@@ -143,7 +151,8 @@ _pmt_pool_batch_jobs_locked (PmtPool       *self,
  * order: a job leaves #PmtPool:n-queued when a worker takes it, and the
  * counters of finished work take a worker's jobs together when it is done
  * with them.  A shutdown with %PMT_SHUTDOWN_CANCEL_QUEUED cancels the jobs
- * not started yet, queued or taken: their @func never runs.
+ * not started yet, queued or taken: their @func never runs.  So does a
+ * pool left with no worker that cannot start a thread (see #PmtPool).
  *
  * @notify runs once, after @func or instead of it, on the pool's
  * #PmtPool:main-context when it has one; when the job is refused, it runs

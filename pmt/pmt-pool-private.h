@@ -190,6 +190,10 @@ PmtPoolThread *_pmt_pool_get_thread            (PmtPool     *self);
 void           _pmt_pool_run_job               (PmtPool       *self,
                                                 PmtPoolJob    *job,
                                                 PmtPoolThread *thread);
+/* Ends a job taken off the queue that will never run: releases its
+ * data, counts it cancelled. */
+void           _pmt_pool_drop_job              (PmtPool       *self,
+                                                PmtPoolJob    *job);
 void           _pmt_pool_count_thread_jobs     (PmtPool       *self,
                                                 PmtPoolThread *thread);
 /* After @thread took a job: takes the jobs that follow it, up to a fair

@@ -74,6 +74,14 @@
  * the values the pool settles on.  Connect before submitting work to see
  * every change.
  *
+ * When a worker's thread cannot start (g_thread_try_new() fails, as it
+ * does at the process's thread limit), the pool goes on with the
+ * workers it has, and a later submission tries again to grow.  A pool
+ * left with no worker at all fails its queued tasks with
+ * %PMT_ERROR_FAILED, whose message gives the reason, and cancels its
+ * queued jobs (their notify runs): nothing stays queued for a thread that
+ * may never come.  The pool stays usable.
+ *
  * Worker threads and unfinished tasks hold a reference on their pool: a
  * pool lives until it is shut down and released.  Every method may be
  * called from any thread.
@@ -247,6 +255,32 @@ free_queued (gpointer item)
     }
   else
     g_object_unref (item);
+}
+
+/* Empties the queue into @tasks (references) and @jobs. */
+static void
+take_queued_locked (PmtPool   *self,
+                    GPtrArray *tasks,
+                    GPtrArray *jobs,
+                    guint     *mask)
+{
+  gpointer item;
+
+  while ((item = _pmt_pool_pop_locked (self, mask)) != NULL)
+    {
+      if (PMT_POOL_IS_CHUNK (item))
+        {
+          PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
+
+          for (guint i = chunk->next; i < chunk->n_tasks; i++)
+            g_ptr_array_add (tasks, g_steal_pointer (&chunk->tasks[i]));
+          free_queued (item);
+        }
+      else if (PMT_POOL_IS_JOB (item))
+        g_ptr_array_add (jobs, PMT_POOL_TO_JOB (item));
+      else
+        g_ptr_array_add (tasks, item);
+    }
 }
 
 void
@@ -526,6 +560,35 @@ static const PmtWorkSource work_source = {
   source_wake,
 };
 
+/* A worker could not start, for @cause, and the pool has none left (or
+ * starting) to run its queue: nothing would ever take what is queued.
+ * The tasks fail with a PMT_ERROR saying why, the jobs are dropped
+ * (their notify runs, they count as cancelled).  With a worker left, the
+ * pool goes on with it instead, and a later submission tries again to
+ * grow. */
+static void
+fail_queued_if_no_worker (PmtPool      *self,
+                          const GError *cause)
+{
+  g_autoptr(GPtrArray) tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new ();
+  guint mask = 0;
+
+  _pmt_pool_lock (self);
+  if (self->n_workers == 0)
+    take_queued_locked (self, tasks, jobs, &mask);
+  _pmt_pool_unlock (self);
+  _pmt_pool_notify (self, mask);
+
+  for (guint i = 0; i < tasks->len; i++)
+    _pmt_task_fail_unstarted (g_ptr_array_index (tasks, i),
+                              g_error_new (PMT_ERROR, PMT_ERROR_FAILED,
+                                           _("Pool “%s” could not start a thread to run the task: %s"),
+                                           self->name, cause->message));
+  for (guint i = 0; i < jobs->len; i++)
+    _pmt_pool_drop_job (self, g_ptr_array_index (jobs, i));
+}
+
 void
 _pmt_pool_start_workers (PmtPool *self,
                          guint    n_workers)
@@ -548,14 +611,14 @@ _pmt_pool_start_workers (PmtPool *self,
       if (_pmt_worker_start (worker, &error))
         continue;
 
-      /* Translators: the first %s is the pool's name, the second the reason */
-      g_warning (_("Pool “%s” could not start a worker: %s"), self->name, error->message);
+      g_debug ("Pool “%s” could not start a worker: %s", self->name, error->message);
       _pmt_pool_lock (self);
       self->n_starting--;
       worker_leaving_locked (self, worker, &mask);
       worker_left_locked (self, &mask);
       _pmt_pool_unlock (self);
       _pmt_pool_notify (self, mask);
+      fail_queued_if_no_worker (self, error);
     }
 }
 
@@ -1127,26 +1190,10 @@ collect_for_shutdown_locked (PmtPool          *self,
                              GPtrArray        *jobs,
                              guint            *mask)
 {
-  gpointer item;
-
   if (flags & PMT_SHUTDOWN_CANCEL_QUEUED)
     {
       __atomic_store_n (&self->cancel_queued, TRUE, __ATOMIC_SEQ_CST);
-      while ((item = _pmt_pool_pop_locked (self, mask)) != NULL)
-        {
-          if (PMT_POOL_IS_CHUNK (item))
-            {
-              PmtPoolChunk *chunk = PMT_POOL_TO_CHUNK (item);
-
-              for (guint i = chunk->next; i < chunk->n_tasks; i++)
-                g_ptr_array_add (to_cancel, g_steal_pointer (&chunk->tasks[i]));
-              free_queued (item);
-            }
-          else if (PMT_POOL_IS_JOB (item))
-            g_ptr_array_add (jobs, PMT_POOL_TO_JOB (item));
-          else
-            g_ptr_array_add (to_cancel, item);
-        }
+      take_queued_locked (self, to_cancel, jobs, mask);
     }
 
   if (flags & PMT_SHUTDOWN_CANCEL_RUNNING)
@@ -1167,6 +1214,13 @@ collect_for_shutdown_locked (PmtPool          *self,
  * %PMT_SHUTDOWN_CANCEL_QUEUED the queued tasks still run first.  Waiting
  * from one of the pool's own tasks would wait for itself: only a
  * @timeout_usec of 0 is allowed there.
+ *
+ * When it times out (tasks that ignore their cancellation, or that run
+ * long), the pool goes on stopping and nothing is lost: the stragglers
+ * end when their functions return.  #PmtPool:n-unfinished then says how
+ * many tasks and jobs are left, #PmtPool:n-busy-workers how many workers
+ * still run one, and the #PmtWorker:current-task of each worker (as
+ * #PmtPool::worker-started handed them out) names the running ones.
  *
  * Returns: %TRUE when the pool stopped (%PMT_POOL_STATE_STOPPED): every
  *   task it accepted is done; %FALSE when it goes on stopping after the

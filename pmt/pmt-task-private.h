@@ -93,4 +93,10 @@ PmtTaskClaim   _pmt_task_claim           (PmtTask       *self,
  * completion.  The caller holds a reference on the task. */
 void           _pmt_task_run_claimed     (PmtTask       *self);
 
+/* Ends a task that was accepted but will never run (its executor cannot
+ * run it) with @error, which it takes: FAILED at once, like a cancel of a
+ * queued task.  Does nothing to a task that started or ended. */
+void           _pmt_task_fail_unstarted  (PmtTask       *self,
+                                          GError        *error);
+
 G_END_DECLS

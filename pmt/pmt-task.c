@@ -855,6 +855,33 @@ pmt_task_cancel (PmtTask *self)
     }
 }
 
+void
+_pmt_task_fail_unstarted (PmtTask *self,
+                          GError  *error)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  GMainContext *context = NULL;
+  gboolean finish = FALSE;
+
+  g_mutex_lock (&priv->mutex);
+  if (!PMT_TASK_TERMINAL (priv->state) && !priv->started)
+    {
+      priv->error = g_steal_pointer (&error);
+      context = set_terminal_locked (self);
+      finish = TRUE;
+    }
+  g_mutex_unlock (&priv->mutex);
+
+  g_clear_error (&error);
+  if (finish)
+    {
+      /* A #PmtTask::completed handler may drop the caller's reference. */
+      g_object_ref (self);
+      pmt_task_finish (self, context);
+      g_object_unref (self);
+    }
+}
+
 /**
  * pmt_task_get_cancellable:
  * @self: a #PmtTask

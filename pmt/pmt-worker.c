@@ -667,7 +667,9 @@ push_locked (PmtWorker  *self,
  *
  * A stopping or stopped worker refuses the task with %PMT_ERROR_STOPPED
  * and leaves it untouched; a task cancelled before it was pushed is
- * refused with %G_IO_ERROR_CANCELLED.
+ * refused with %G_IO_ERROR_CANCELLED.  When the worker has no thread and
+ * cannot start one (g_thread_try_new() fails), the task is refused with
+ * that #GThreadError and left untouched too.
  *
  * Returns: %TRUE when the task was queued
  */
