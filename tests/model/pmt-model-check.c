@@ -269,6 +269,7 @@ static void
 release_all (ModelWorld *world)
 {
   gint64 deadline = g_get_monotonic_time () + MODEL_SAFETY_USEC;
+  guint n_alive;
 
   for (guint i = 0; i < MODEL_N_SLOTS; i++)
     {
@@ -290,10 +291,14 @@ release_all (ModelWorld *world)
   while (world->n_finalized < world->n_objects)
     if (!g_cond_wait_until (&world->finalize_cond, &world->finalize_lock, deadline))
       break;
-  if (world->n_finalized != world->n_objects)
-    model_fail (world, "%u of %u objects were never finalized",
-                world->n_objects - world->n_finalized, world->n_objects);
+  n_alive = world->n_objects - world->n_finalized;
   g_mutex_unlock (&world->finalize_lock);
+  if (n_alive > 0)
+    {
+      g_autofree char *alive = model_list_alive (world);
+
+      model_fail (world, "%u object(s) never finalized:%s", n_alive, alive);
+    }
 }
 
 /**

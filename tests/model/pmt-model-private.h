@@ -16,8 +16,9 @@ G_BEGIN_DECLS
 #define MODEL_N_SLOTS 3
 
 /* The bound of every wait that should end: a run whose work needs longer
- * than this is hung, which is a failure, not a synchronization. */
-#define MODEL_SAFETY_USEC (20 * G_USEC_PER_SEC)
+ * than this is hung, which is a failure, not a synchronization.  20 s,
+ * or PMT_MODEL_SAFETY_S seconds. */
+#define MODEL_SAFETY_USEC (model_safety_usec ())
 
 /* What the cat command tasks get on their standard input. */
 #define MODEL_CAT_INPUT "pmt model\n"
@@ -193,6 +194,7 @@ struct _ModelWorld
   GCond finalize_cond;
   guint n_objects;
   guint n_finalized;
+  GPtrArray *watched;
 
   ModelStats stats;        /* atomics */
 };
@@ -220,11 +222,13 @@ const char   *model_behaviour_name    (ModelBehaviour behaviour);
 const char   *model_field_name        (ModelField   field);
 
 /* World (pmt-model.c) */
+gint64        model_safety_usec       (void);
 void          model_fail              (ModelWorld  *world,
                                        const char  *format,
                                        ...) G_GNUC_PRINTF (2, 3);
 void          model_watch_object      (ModelWorld  *world,
                                        gpointer     object);
+char         *model_list_alive        (ModelWorld  *world);
 char         *model_pool_name         (ModelWorld  *world);
 PmtPool      *model_dup_pool          (ModelWorld  *world,
                                        guint        slot,

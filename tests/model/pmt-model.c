@@ -187,6 +187,22 @@ model_init (void)
 
 /* The world {{{1 */
 
+gint64
+model_safety_usec (void)
+{
+  static gint64 usec;
+
+  if (__atomic_load_n (&usec, __ATOMIC_RELAXED) == 0)
+    {
+      const char *env = g_getenv ("PMT_MODEL_SAFETY_S");
+      gint64 seconds = env != NULL ? g_ascii_strtoll (env, NULL, 10) : 20;
+
+      __atomic_store_n (&usec, MAX (seconds, 1) * G_USEC_PER_SEC, __ATOMIC_RELAXED);
+    }
+
+  return __atomic_load_n (&usec, __ATOMIC_RELAXED);
+}
+
 void
 model_fail (ModelWorld *world,
             const char *format,
@@ -203,13 +219,23 @@ model_fail (ModelWorld *world,
   g_mutex_unlock (&world->lock);
 }
 
+typedef struct
+{
+  ModelWorld *world;
+  const char *type;
+  GObject *object;         /* valid while not finalized */
+  gboolean finalized;      /* under finalize_lock */
+} Watched;
+
 static void
 object_finalized (gpointer  data,
                   GObject  *where_the_object_was)
 {
-  ModelWorld *world = data;
+  Watched *watched = data;
+  ModelWorld *world = watched->world;
 
   g_mutex_lock (&world->finalize_lock);
+  watched->finalized = TRUE;
   world->n_finalized++;
   g_cond_broadcast (&world->finalize_cond);
   g_mutex_unlock (&world->finalize_lock);
@@ -222,10 +248,43 @@ void
 model_watch_object (ModelWorld *world,
                     gpointer    object)
 {
+  Watched *watched = g_new0 (Watched, 1);
+
+  watched->world = world;
+  watched->type = G_OBJECT_TYPE_NAME (object);
+  watched->object = object;
   g_mutex_lock (&world->finalize_lock);
   world->n_objects++;
+  g_ptr_array_add (world->watched, watched);
   g_mutex_unlock (&world->finalize_lock);
-  g_object_weak_ref (object, object_finalized, world);
+  g_object_weak_ref (object, object_finalized, watched);
+}
+
+/* The types of the objects not finalized yet, for a report. */
+char *
+model_list_alive (ModelWorld *world)
+{
+  GString *out = g_string_new (NULL);
+
+  g_mutex_lock (&world->finalize_lock);
+  for (guint i = 0; i < world->watched->len; i++)
+    {
+      Watched *watched = world->watched->pdata[i];
+
+      if (watched->finalized)
+        continue;
+      g_string_append_printf (out, " %s (%u references", watched->type,
+                              __atomic_load_n (&watched->object->ref_count, __ATOMIC_SEQ_CST));
+      if (PMT_IS_LIMITER (watched->object))
+        g_string_append_printf (out, ", limit %u, %u available, %u waiting",
+                                pmt_limiter_get_limit (PMT_LIMITER (watched->object)),
+                                pmt_limiter_get_available (PMT_LIMITER (watched->object)),
+                                pmt_limiter_get_n_waiting (PMT_LIMITER (watched->object)));
+      g_string_append_c (out, ')');
+    }
+  g_mutex_unlock (&world->finalize_lock);
+
+  return g_string_free (out, FALSE);
 }
 
 char *
@@ -322,6 +381,7 @@ world_new (const ModelProgram *program)
   world->pool_infos_all = g_ptr_array_new ();
   world->completed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, completed_free);
   world->failures = g_string_new (NULL);
+  world->watched = g_ptr_array_new_with_free_func (g_free);
 
   return world;
 }
@@ -350,6 +410,7 @@ world_free (ModelWorld *world)
   g_ptr_array_unref (world->old_workers);
   g_hash_table_unref (world->completed);
   g_string_free (world->failures, TRUE);
+  g_ptr_array_unref (world->watched);
   for (guint i = 0; i < MODEL_N_SLOTS; i++)
     g_mutex_clear (&world->limiters[i].set_mutex);
   g_mutex_clear (&world->lock);
