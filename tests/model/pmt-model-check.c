@@ -82,6 +82,33 @@ join_worker (ModelWorld *world,
                 (int) (MODEL_SAFETY_USEC / G_USEC_PER_SEC));
 }
 
+/* Waits until every accepted task completed, also those the model let go
+ * of (a PmtThreaded task on a thread of its own has nobody to join). */
+static void
+wait_for_tasks (ModelWorld *world)
+{
+  gint64 deadline = g_get_monotonic_time () + MODEL_SAFETY_USEC;
+
+  g_mutex_lock (&world->completed_lock);
+  for (guint i = 0; i < world->records->len; i++)
+    {
+      ModelTaskRecord *record = world->records->pdata[i];
+
+      if (!record->accepted)
+        continue;
+      while (!g_hash_table_contains (world->completed, &record->id))
+        if (!g_cond_wait_until (&world->completed_cond, &world->completed_lock, deadline))
+          break;
+      if (!g_hash_table_contains (world->completed, &record->id))
+        {
+          model_fail (world, "task %u (%s) never completed", record->index,
+                      model_behaviour_name (record->behaviour));
+          break;
+        }
+    }
+  g_mutex_unlock (&world->completed_lock);
+}
+
 /**
  * model_finish:
  * @world: a world whose driver threads are done
@@ -106,15 +133,7 @@ model_finish (ModelWorld *world)
   for (guint i = 0; i < world->old_workers->len; i++)
     join_worker (world, world->old_workers->pdata[i], kill);
 
-  for (guint i = 0; i < world->records->len; i++)
-    {
-      ModelTaskRecord *record = world->records->pdata[i];
-
-      if (record->accepted && record->task != NULL &&
-          !pmt_task_wait (record->task, MODEL_SAFETY_USEC))
-        model_fail (world, "task %u (%s) never completed", record->index,
-                    model_behaviour_name (record->behaviour));
-    }
+  wait_for_tasks (world);
 }
 
 /* Checks {{{1 */

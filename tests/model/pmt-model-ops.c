@@ -59,8 +59,10 @@ new_task (ModelWorld       *world,
   record->made_by_model = TRUE;
   record->expect_notify = TRUE;
   record->id = pmt_task_get_id (task);
-  record->task = task;
   model_watch_object (world, task);
+  g_mutex_lock (&world->lock);
+  record->task = task;
+  g_mutex_unlock (&world->lock);
 
   pmt_task_set_priority (task, priority);
   if (options & O_LIMITER)
@@ -239,9 +241,11 @@ op_pool_push (ModelWorld   *world,
   if (pool == NULL)
     return;
   record = new_record (world, v[1], v[3], info);
-  task = new_task (world, record, v[2], v[3]);
+  /* Another thread may drop the model's reference at once. */
+  task = g_object_ref (new_task (world, record, v[2], v[3]));
   accepted = pmt_pool_push (pool, task, &error);
   check_push (world, record, accepted, error);
+  g_object_unref (task);
 }
 
 static void
@@ -350,14 +354,17 @@ op_pool_command (ModelWorld   *world,
   /* cat echoes its input: the result must be exactly it. */
   task = pmt_command_task_new (argv_cat);
   record->made_by_model = TRUE;
-  record->task = PMT_TASK (task);
-  record->id = pmt_task_get_id (record->task);
+  record->id = pmt_task_get_id (PMT_TASK (task));
   model_watch_object (world, task);
+  g_mutex_lock (&world->lock);
+  record->task = g_object_ref (PMT_TASK (task));
+  g_mutex_unlock (&world->lock);
   input = g_bytes_new_static (MODEL_CAT_INPUT, strlen (MODEL_CAT_INPUT));
   pmt_command_task_set_stdin_bytes (task, input);
   pmt_task_set_priority (PMT_TASK (task), v[2]);
   if (pmt_pool_push (pool, PMT_TASK (task), NULL))
     model_record_accepted (record, NULL);
+  g_object_unref (task);
 }
 
 static void
@@ -461,9 +468,11 @@ op_worker_push (ModelWorld   *world,
   if (worker == NULL)
     return;
   record = new_record (world, v[1], v[3], NULL);
-  task = new_task (world, record, v[2], v[3]);
+  /* Another thread may drop the model's reference at once. */
+  task = g_object_ref (new_task (world, record, v[2], v[3]));
   accepted = pmt_worker_push (worker, task, &error);
   check_push (world, record, accepted, error);
+  g_object_unref (task);
 }
 
 static void

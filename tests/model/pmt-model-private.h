@@ -187,6 +187,7 @@ struct _ModelWorld
 
   /* completed emissions, by task id: ModelCompleted */
   GMutex completed_lock;
+  GCond completed_cond;    /* broadcast on each emission */
   GHashTable *completed;
 
   /* Objects made and finalized, to see that nothing is kept. */

@@ -158,7 +158,7 @@ model_program_bytes_for_seed (guint32 seed)
   GByteArray *bytes = g_byte_array_new ();
   guint8 header = g_rand_int_range (rand, 0, 256);
   guint n_threads = 1 + header % MODEL_MAX_THREADS;
-  guint n_ops = g_rand_int_range (rand, 8, 41);
+  guint n_ops = g_rand_int_range (rand, 16, MODEL_MAX_OPS - 2 * MODEL_MAX_THREADS + 1);
 
   g_byte_array_append (bytes, &header, 1);
   for (guint t = 0; t < n_threads; t++)

@@ -118,6 +118,7 @@ completed_hook (GSignalInvocationHint *ihint,
     }
   entry->count++;
   entry->state = pmt_task_get_state (task);
+  g_cond_broadcast (&world->completed_cond);
   g_mutex_unlock (&world->completed_lock);
 
   return TRUE;
@@ -227,9 +228,11 @@ typedef struct
   gboolean finalized;      /* under finalize_lock */
 } Watched;
 
+/* Object data is let go of at the very end of g_object_finalize(),
+ * after the class's finalize (a weak reference is notified in dispose,
+ * before it: a task's data notify would still be to run). */
 static void
-object_finalized (gpointer  data,
-                  GObject  *where_the_object_was)
+object_finalized (gpointer data)
 {
   Watched *watched = data;
   ModelWorld *world = watched->world;
@@ -257,7 +260,7 @@ model_watch_object (ModelWorld *world,
   world->n_objects++;
   g_ptr_array_add (world->watched, watched);
   g_mutex_unlock (&world->finalize_lock);
-  g_object_weak_ref (object, object_finalized, watched);
+  g_object_set_data_full (object, "pmt-model-watched", watched, object_finalized);
 }
 
 /* The types of the objects not finalized yet, for a report. */
@@ -370,6 +373,7 @@ world_new (const ModelProgram *program)
   world->serial = ++run_serial;
   g_mutex_init (&world->lock);
   g_mutex_init (&world->completed_lock);
+  g_cond_init (&world->completed_cond);
   g_mutex_init (&world->finalize_lock);
   g_cond_init (&world->finalize_cond);
   for (guint i = 0; i < MODEL_N_SLOTS; i++)
@@ -381,7 +385,7 @@ world_new (const ModelProgram *program)
   world->pool_infos_all = g_ptr_array_new ();
   world->completed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, completed_free);
   world->failures = g_string_new (NULL);
-  world->watched = g_ptr_array_new_with_free_func (g_free);
+  world->watched = g_ptr_array_new_with_free_func (g_free);  /* Watched */
 
   return world;
 }
@@ -415,6 +419,7 @@ world_free (ModelWorld *world)
     g_mutex_clear (&world->limiters[i].set_mutex);
   g_mutex_clear (&world->lock);
   g_mutex_clear (&world->completed_lock);
+  g_cond_clear (&world->completed_cond);
   g_mutex_clear (&world->finalize_lock);
   g_cond_clear (&world->finalize_cond);
   g_free (world);
