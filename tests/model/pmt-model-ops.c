@@ -46,8 +46,8 @@ completed_drop_pool (PmtTask  *task,
 }
 
 /* A task made with pmt_task_new() and the options of @options, for
- * pmt_pool_push() and pmt_worker_push().  The model holds the creation
- * reference. */
+ * pmt_pool_push() and pmt_worker_push(): the model holds a reference,
+ * and so does the caller (the one returned). */
 static PmtTask *
 new_task (ModelWorld       *world,
           ModelTaskRecord  *record,
@@ -60,8 +60,10 @@ new_task (ModelWorld       *world,
   record->expect_notify = TRUE;
   record->id = pmt_task_get_id (task);
   model_watch_object (world, task);
+  /* Another thread may drop the model's reference at once: the caller
+   * gets one of its own. */
   g_mutex_lock (&world->lock);
-  record->task = task;
+  record->task = g_object_ref (task);
   g_mutex_unlock (&world->lock);
 
   pmt_task_set_priority (task, priority);
@@ -241,8 +243,7 @@ op_pool_push (ModelWorld   *world,
   if (pool == NULL)
     return;
   record = new_record (world, v[1], v[3], info);
-  /* Another thread may drop the model's reference at once. */
-  task = g_object_ref (new_task (world, record, v[2], v[3]));
+  task = new_task (world, record, v[2], v[3]);
   accepted = pmt_pool_push (pool, task, &error);
   check_push (world, record, accepted, error);
   g_object_unref (task);
@@ -468,8 +469,7 @@ op_worker_push (ModelWorld   *world,
   if (worker == NULL)
     return;
   record = new_record (world, v[1], v[3], NULL);
-  /* Another thread may drop the model's reference at once. */
-  task = g_object_ref (new_task (world, record, v[2], v[3]));
+  task = new_task (world, record, v[2], v[3]);
   accepted = pmt_worker_push (worker, task, &error);
   check_push (world, record, accepted, error);
   g_object_unref (task);
@@ -786,3 +786,7 @@ const ModelOpInfo model_ops[] = {
 };
 
 const guint model_n_ops = G_N_ELEMENTS (model_ops);
+
+/* New operations go at the end: a code names the same operation in
+ * every saved program. */
+G_STATIC_ASSERT (G_N_ELEMENTS (model_ops) <= MODEL_CODE_SPACE);

@@ -9,6 +9,8 @@
 
 #include "pmt-model-private.h"
 
+G_STATIC_ASSERT (MODEL_CODE_SPACE <= 256);
+
 static const gint priorities[] = { G_PRIORITY_HIGH, G_PRIORITY_DEFAULT, G_PRIORITY_HIGH_IDLE,
                                    G_PRIORITY_DEFAULT_IDLE, G_PRIORITY_LOW };
 /* Short: a run waits many times, and a wait that times out is as
@@ -95,7 +97,7 @@ model_field_name (ModelField field)
  *
  * Decodes any bytes into a program: the first byte says how many driver
  * threads, then each MODEL_OP_SIZE bytes make one operation, up to
- * MODEL_MAX_OPS.  Codes and threads are taken modulo their number, so
+ * MODEL_MAX_OPS.  Threads and codes are taken modulo their number, so
  * that every mutation of a fuzzer's input is a program too.
  */
 void
@@ -109,11 +111,18 @@ model_program_decode (ModelProgram *program,
   for (gsize at = 1; at + MODEL_OP_SIZE <= size && program->n_ops < MODEL_MAX_OPS;
        at += MODEL_OP_SIZE)
     {
-      ModelOp *op = &program->ops[program->n_ops++];
+      ModelOp *op = &program->ops[program->n_ops];
 
+      /* Codes are taken modulo a fixed number, not the table's length,
+       * and those past its end are skipped: an operation added to the
+       * end of the table changes no program saved before (the corpus,
+       * the regressions). */
+      if (data[at + 1] % MODEL_CODE_SPACE >= model_n_ops)
+        continue;
       op->thread = data[at] % program->n_threads;
-      op->code = data[at + 1] % model_n_ops;
+      op->code = data[at + 1] % MODEL_CODE_SPACE;
       memcpy (op->args, data + at + 2, MODEL_N_ARGS);
+      program->n_ops++;
     }
 }
 
@@ -135,8 +144,7 @@ append_op (GByteArray *bytes,
 
   for (guint i = 0; i < MODEL_OP_SIZE; i++)
     op[i] = g_rand_int_range (rand, 0, 256);
-  if (code >= 0)
-    op[1] = code;
+  op[1] = code >= 0 ? code : g_rand_int_range (rand, 0, model_n_ops);
   g_byte_array_append (bytes, op, sizeof op);
 }
 

@@ -14,7 +14,8 @@
  * operations of MODEL_OP_SIZE bytes: the driver thread that runs it, the
  * operation code, and four argument bytes whose meaning the operation
  * table (pmt-model-ops.c) gives.  Any byte string decodes to a valid
- * program: trailing bytes that do not fill an operation are ignored. */
+ * program: trailing bytes that do not fill an operation, and codes the
+ * table does not have, are ignored. */
 
 #pragma once
 
@@ -26,6 +27,7 @@ G_BEGIN_DECLS
 #define MODEL_MAX_OPS     64
 #define MODEL_N_ARGS      4
 #define MODEL_OP_SIZE     (2 + MODEL_N_ARGS)
+#define MODEL_CODE_SPACE  32  /* operation codes: byte modulo this */
 
 typedef struct
 {

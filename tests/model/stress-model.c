@@ -23,6 +23,7 @@ static gint64 n_seeds = 100;
 static gint64 first_seed = 1;
 static gint64 one_seed = -1;
 static gint64 max_seconds = 0;
+static gint64 repeat = 1;
 static char *write_to;
 static gboolean print_only;
 static char **files;
@@ -33,11 +34,13 @@ static const GOptionEntry entries[] = {
   { "seed", 's', 0, G_OPTION_ARG_INT64, &one_seed, "Replay this seed only", "S" },
   { "max-seconds", 't', 0, G_OPTION_ARG_INT64, &max_seconds,
     "Stop starting seeds after this long (0: no limit)", "SECONDS" },
+  { "repeat", 'r', 0, G_OPTION_ARG_INT64, &repeat,
+    "Run each file or --seed this many times (the schedule differs each time)", "N" },
   { "print", 'p', 0, G_OPTION_ARG_NONE, &print_only, "Print the programs, run nothing", NULL },
   { "write", 'w', 0, G_OPTION_ARG_FILENAME, &write_to,
     "Write the bytes of each seed's program to DIR/seed-S (a fuzzing corpus)", "DIR" },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
-    "Program files to replay instead of seeds", "FILE…" },
+    "Program files (or directories of them) to replay instead of seeds", "FILE…" },
   { NULL }
 };
 
@@ -112,8 +115,34 @@ run_seed (guint32  seed,
   run_one (bytes, label, totals);
 }
 
+static void run_path (const char *path,
+                      Totals     *totals);
+
+static gint
+compare_paths (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Every file of a directory, by name. */
 static void
-run_file (const char *path,
+run_dir (const char *path,
+         Totals     *totals)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_build_filename (path, name, NULL));
+  g_ptr_array_sort (names, compare_paths);
+  for (guint i = 0; i < names->len; i++)
+    run_path (names->pdata[i], totals);
+}
+
+static void
+run_path (const char *path,
           Totals     *totals)
 {
   g_autoptr(GError) error = NULL;
@@ -121,6 +150,11 @@ run_file (const char *path,
   gsize size;
   g_autoptr(GBytes) bytes = NULL;
 
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      run_dir (path, totals);
+      return;
+    }
   if (!g_file_get_contents (path, &contents, &size, &error))
     {
       printf ("%s: FAILED: %s\n", path, error->message);
@@ -149,10 +183,12 @@ main (int    argc,
     model_init ();
 
   if (files != NULL)
-    for (guint i = 0; files[i] != NULL; i++)
-      run_file (files[i], &totals);
+    for (gint64 r = 0; r < repeat; r++)
+      for (guint i = 0; files[i] != NULL; i++)
+        run_path (files[i], &totals);
   else if (one_seed >= 0)
-    run_seed (one_seed, &totals);
+    for (gint64 r = 0; r < repeat; r++)
+      run_seed (one_seed, &totals);
   else
     for (gint64 s = first_seed; s < first_seed + n_seeds; s++)
       {
