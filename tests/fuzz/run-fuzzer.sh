@@ -15,5 +15,5 @@ cp -n "$seeds"/* "$work"/
 # -timeout: one input must end well within the model's own watchdog
 # (PMT_MODEL_RUN_TIMEOUT); -rss_limit_mb: threads and GLib's caches make
 # a process of a few hundred MB under ASan, not a leak.
-exec "$fuzzer" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 \
-  -max_len=512 -print_final_stats=1 -artifact_prefix="$(dirname "$work")/" "$work"
+exec "$fuzzer" -max_total_time="$seconds" -timeout=60 -error_exitcode=1 -timeout_exitcode=1 -rss_limit_mb=4096 \
+  -max_len=512 -print_final_stats=1 -print_funcs=0 -artifact_prefix="$(dirname "$work")/" "$work"

@@ -356,6 +356,7 @@ model_count_threads (GString *names)
   return n;
 }
 
+/* The children of every thread of the process, with their state. */
 static GString *
 list_children (void)
 {
@@ -367,9 +368,23 @@ list_children (void)
     {
       g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/children", tid);
       g_autofree char *pids = NULL;
+      g_auto(GStrv) list = NULL;
 
-      if (g_file_get_contents (path, &pids, NULL, NULL))
-        g_string_append (children, g_strstrip (pids));
+      if (!g_file_get_contents (path, &pids, NULL, NULL))
+        continue;
+      list = g_strsplit (g_strstrip (pids), " ", -1);
+      for (guint i = 0; list[i] != NULL && list[i][0] != '\0'; i++)
+        {
+          g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat", list[i]);
+          g_autofree char *stat = NULL;
+
+          /* The sanitizers' symbolizer is a child that stays. */
+          g_file_get_contents (stat_path, &stat, NULL, NULL);
+          if (stat != NULL && (strstr (stat, "(llvm-symbolizer)") != NULL ||
+                               strstr (stat, "(addr2line)") != NULL))
+            continue;
+          g_string_append_printf (children, " [%s]", stat != NULL ? g_strstrip (stat) : list[i]);
+        }
     }
 
   return children;
@@ -434,5 +449,5 @@ model_check (ModelWorld *world,
   check_threads (world, thread_baseline);
   children = list_children ();
   if (children->len > 0)
-    model_fail (world, "child processes left: %s", children->str);
+    model_fail (world, "child processes left:%s", children->str);
 }

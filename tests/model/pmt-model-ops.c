@@ -593,22 +593,17 @@ op_limiter_drop (ModelWorld   *world,
 
 /* Threaded {{{1 */
 
-/* Drops the model's PmtThreaded of @slot; its daemon worker, if any, is
- * kept to be joined at the end of the run (the threaded lets it exit
- * when idle, and the run must see that its thread is gone). */
-void
-model_drop_threaded (ModelWorld *world,
-                     guint       slot)
+/* Lets go of a PmtThreaded; its daemon worker, if any, is kept to be
+ * joined at the end of the run (the threaded lets it exit when idle, and
+ * the run must see that its thread is gone). */
+static void
+release_threaded (ModelWorld  *world,
+                  PmtThreaded *threaded)
 {
-  PmtThreaded *threaded;
   PmtWorker *worker;
 
-  g_mutex_lock (&world->lock);
-  threaded = g_steal_pointer (&world->threaded[slot].threaded);
-  g_mutex_unlock (&world->lock);
   if (threaded == NULL)
     return;
-
   worker = pmt_threaded_dup_worker (threaded);
   if (worker != NULL)
     {
@@ -619,11 +614,23 @@ model_drop_threaded (ModelWorld *world,
   g_object_unref (threaded);
 }
 
+void
+model_drop_threaded (ModelWorld *world,
+                     guint       slot)
+{
+  PmtThreaded *threaded;
+
+  g_mutex_lock (&world->lock);
+  threaded = g_steal_pointer (&world->threaded[slot].threaded);
+  g_mutex_unlock (&world->lock);
+  release_threaded (world, threaded);
+}
+
 static void
 op_threaded_new (ModelWorld   *world,
                  const gint64 *v)
 {
-  PmtThreaded *threaded = pmt_threaded_new (model_task_func, NULL, NULL);
+  PmtThreaded *threaded = pmt_threaded_new (model_task_func, NULL, NULL), *old;
   ModelThreadedSlot *slot = &world->threaded[V_SLOT (v[0])];
   ModelLimitTrack *track = NULL;
   ModelPoolInfo *info = NULL;
@@ -660,12 +667,15 @@ op_threaded_new (ModelWorld   *world,
         track = NULL;
     }
 
-  model_drop_threaded (world, v[0]);
+  /* Swapped in one locked section: another thread may make one for the
+   * same slot. */
   g_mutex_lock (&world->lock);
+  old = g_steal_pointer (&slot->threaded);
   slot->threaded = threaded;
   slot->track = track;
   slot->pool_info = info;
   g_mutex_unlock (&world->lock);
+  release_threaded (world, old);
 }
 
 /* A blocking limiter makes the call wait, with no timeout, for a holder
