@@ -7,6 +7,7 @@
 
 #include "pmt-deadline-private.h"
 #include "pmt-pool-private.h"
+#include "pmt-task-private.h"
 
 /* Counting finished work, the pool's side of the executor interface (the
  * one helping mechanism every wait in our threads goes through), and
@@ -103,7 +104,13 @@ pool_task_finished (PmtExecutor  *executor,
  * which nobody else can run, then the queue, until @done holds or
  * @deadline passes.  @waiter is fired by pushes, by the pool's counters
  * reaching a waited-for value, and by whatever the caller registered it
- * on. */
+ * on.
+ *
+ * A task whose limiter is full is not run here: the task that waits may
+ * hold it, and the acquisition would block this thread, and the wait,
+ * for ever.  It is put aside, and becomes the thread's local work when
+ * the wait is over: taken off the queue, it still counts as queued, and
+ * runs (or is cancelled by a shutdown) like the rest of a chunk. */
 static gboolean
 pool_help_until (PmtExecutor     *executor,
                  PmtSyncWaiter   *waiter,
@@ -113,6 +120,7 @@ pool_help_until (PmtExecutor     *executor,
 {
   PmtPool *self = POOL_FROM_EXECUTOR (executor);
   PmtPoolThread *thread = _pmt_pool_get_thread (self);
+  GPtrArray *put_aside = NULL;
   gboolean ret;
 
   g_assert (thread != NULL);
@@ -133,7 +141,13 @@ pool_help_until (PmtExecutor     *executor,
       _pmt_pool_unlock (self);
       _pmt_pool_notify (self, mask);
 
-      if (item != NULL)
+      if (item != NULL && !PMT_POOL_IS_JOB (item) && !_pmt_task_reserve_limiter (item))
+        {
+          if (put_aside == NULL)
+            put_aside = g_ptr_array_new ();
+          g_ptr_array_add (put_aside, item);
+        }
+      else if (item != NULL)
         {
           _pmt_pool_run_item (self, thread, item);
           /* Whatever waits may wait for these counters. */
@@ -151,6 +165,13 @@ pool_help_until (PmtExecutor     *executor,
 
   self->helpers = g_slist_remove (self->helpers, waiter);
   _pmt_pool_unlock (self);
+
+  if (put_aside != NULL)
+    {
+      for (guint i = 0; i < put_aside->len; i++)
+        _pmt_pool_local_push (thread, put_aside->pdata[i]);
+      g_ptr_array_unref (put_aside);
+    }
 
   return ret;
 }

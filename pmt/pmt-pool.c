@@ -60,7 +60,9 @@
  * waits, its thread runs queued work of the pool (first what it took
  * off the queue itself and did not start, such as the rest of a
  * pmt_pool_map() chunk), so even a pool of one worker does not
- * deadlock.
+ * deadlock.  It passes over a task whose #PmtTask:limiter is full (the
+ * waiting task may hold it): that task runs in the same thread once the
+ * wait is over.
  *
  * The monitoring properties (#PmtPool:n-queued and friends) emit
  * #GObject::notify after each change, coalesced and without internal

@@ -76,6 +76,7 @@ typedef struct
   guint started : 1;
   guint done : 1;
   guint cancel_requested : 1;
+  guint limiter_reserved : 1;  /* _pmt_task_reserve_limiter() took it */
 } PmtTaskPrivate;
 
 enum {

@@ -92,6 +92,10 @@ PmtTaskClaim   _pmt_task_claim           (PmtTask       *self,
 /* Runs a task claimed by the calling thread: limiter, function, callback,
  * completion.  The caller holds a reference on the task. */
 void           _pmt_task_run_claimed     (PmtTask       *self);
+/* For a thread about to run a queued task inside a wait: takes the
+ * task's limiter now, if it is free, for the run; FALSE when it is full
+ * (the waiting task may hold it): running the task would block the wait. */
+gboolean       _pmt_task_reserve_limiter (PmtTask       *self);
 
 /* Ends a task that was accepted but will never run (its executor cannot
  * run it) with @error, which it takes: FAILED at once, like a cancel of a

@@ -541,7 +541,7 @@ pmt_task_finish (PmtTask      *self,
   GSList *async_waiters, *done_notifies;
   PmtTaskState state;
   PmtExecutor *executor;
-  gboolean dequeued;
+  gboolean dequeued, reserved;
 
   if (context == NULL)
     g_signal_emit (self, signals[COMPLETED], 0);
@@ -565,7 +565,13 @@ pmt_task_finish (PmtTask      *self,
   executor = g_steal_pointer (&priv->executor);
   state = priv->state;
   dequeued = priv->worker != NULL;
+  reserved = priv->limiter_reserved;
+  priv->limiter_reserved = FALSE;
   g_mutex_unlock (&priv->mutex);
+
+  /* Taken for a run that never came (cancelled first). */
+  if (reserved)
+    pmt_limiter_release (priv->extra->limiter);
 
   _pmt_task_return_async_waiters (self, async_waiters);
 
@@ -615,9 +621,11 @@ set_terminal_locked (PmtTask *self)
   return PMT_TASK_EXTRA (priv, main_context) ? g_main_context_ref (priv->extra->main_context) : NULL;
 }
 
+/* @reserved: the limiter was taken for this run already. */
 static void
 run_under_limiter (PmtTask      *self,
-                   PmtTaskExtra *extra)
+                   PmtTaskExtra *extra,
+                   gboolean      reserved)
 {
   PmtLimiter *limiter = extra != NULL ? extra->limiter : NULL;
   GError *error = NULL;
@@ -628,7 +636,8 @@ run_under_limiter (PmtTask      *self,
       return;
     }
 
-  if (!pmt_limiter_acquire (limiter, -1, pmt_task_get_cancellable (self), &error))
+  if (!reserved &&
+      !pmt_limiter_acquire (limiter, -1, pmt_task_get_cancellable (self), &error))
     {
       pmt_task_return_error (self, error);
       return;
@@ -636,6 +645,37 @@ run_under_limiter (PmtTask      *self,
 
   PMT_TASK_GET_CLASS (self)->run (self);
   pmt_limiter_release (limiter);
+}
+
+gboolean
+_pmt_task_reserve_limiter (PmtTask *self)
+{
+  PmtTaskPrivate *priv = get_priv (self);
+  PmtLimiter *limiter;
+  gboolean queued, keep;
+
+  /* The limiter is fixed once the task is queued, and the task keeps it:
+   * it can be used without the lock. */
+  g_mutex_lock (&priv->mutex);
+  limiter = PMT_TASK_EXTRA (priv, limiter);
+  queued = priv->state == PMT_TASK_STATE_QUEUED && !priv->limiter_reserved;
+  g_mutex_unlock (&priv->mutex);
+
+  if (limiter == NULL || !queued)
+    return TRUE;
+  if (!pmt_limiter_try_acquire (limiter))
+    return FALSE;
+
+  /* Cancelled meanwhile, it will not run: the permit goes back. */
+  g_mutex_lock (&priv->mutex);
+  keep = priv->state == PMT_TASK_STATE_QUEUED;
+  if (keep)
+    priv->limiter_reserved = TRUE;
+  g_mutex_unlock (&priv->mutex);
+  if (!keep)
+    pmt_limiter_release (limiter);
+
+  return TRUE;
 }
 
 PmtTaskClaim
@@ -677,10 +717,16 @@ _pmt_task_run_claimed (PmtTask *self)
   PmtTaskPrivate *priv = get_priv (self);
   PmtTaskExtra *extra;
   GMainContext *context;
+  gboolean reserved;
+
+  g_mutex_lock (&priv->mutex);
+  reserved = priv->limiter_reserved;
+  priv->limiter_reserved = FALSE;
+  g_mutex_unlock (&priv->mutex);
 
   /* The limiter and the callback were fixed before the task was queued;
    * the extras themselves may appear meanwhile. */
-  run_under_limiter (self, get_extra_unlocked (priv));
+  run_under_limiter (self, get_extra_unlocked (priv), reserved);
 
   extra = get_extra_unlocked (priv);
   if (extra != NULL && extra->callback != NULL)

@@ -667,10 +667,16 @@ start_call (PmtThreaded      *self,
       return NULL;
     }
 
-  /* Held until the task is done, whatever its end. */
-  if (limiter != NULL &&
-      !_pmt_task_add_done_notify (task, release_limiter, g_object_ref (limiter)))
-    release_limiter (g_object_ref (limiter));
+  /* Held until the task is done, whatever its end.  A task done already
+   * did not take the notify: release it now, with the reference the
+   * notify would have dropped. */
+  if (limiter != NULL)
+    {
+      PmtLimiter *held = g_object_ref (limiter);
+
+      if (!_pmt_task_add_done_notify (task, release_limiter, held))
+        release_limiter (held);
+    }
 
   return g_steal_pointer (&owned);
 }

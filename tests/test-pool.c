@@ -2367,6 +2367,61 @@ test_nested_wait_self (void)
   pmt_test_shutdown_pool (pool);
 }
 
+/* A task that holds a limiter, waits in the pool's only worker for a
+ * sub-task queued behind a task that needs the same limiter. */
+typedef struct
+{
+  PmtPool *pool;
+  PmtTestGate gate;       /* holds the outer task until the other is queued */
+  gboolean sub_done;      /* what the nested wait returned */
+} HeldLimiter;
+
+static void
+held_limiter_outer_func (PmtTask  *task,
+                         gpointer  user_data)
+{
+  HeldLimiter *held = user_data;
+  g_autoptr(PmtTask) sub = NULL;
+
+  pmt_test_gate_pass (&held->gate);
+  sub = submit (held->pool, return_id_func, NULL);
+  held->sub_done = pmt_task_wait (sub, SAFETY_TIMEOUT_USEC);
+}
+
+/* The wait must not run the task queued first: its limiter is held by
+ * the very task that waits, so it would block the wait's thread for
+ * ever.  It runs the sub-task, and the other one after (found by the
+ * model tests: the pool hung). */
+static void
+test_nested_held_limiter (void)
+{
+  g_autoptr(PmtLimiter) limiter = pmt_limiter_new (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtTask) limited = pmt_task_new (return_id_func, NULL, NULL);
+  g_autoptr(PmtTask) outer = NULL;
+  g_autoptr(GError) error = NULL;
+  HeldLimiter held = { pool };
+
+  pmt_test_gate_init (&held.gate);
+  outer = pmt_task_new (held_limiter_outer_func, &held, NULL);
+  pmt_task_set_limiter (outer, limiter);
+  pmt_task_set_limiter (limited, limiter);
+
+  g_assert_true (pmt_pool_push (pool, outer, &error));
+  pmt_test_gate_wait_started (&held.gate, 1);
+  g_assert_true (pmt_pool_push (pool, limited, &error));
+  g_assert_no_error (error);
+  pmt_test_gate_open (&held.gate);
+
+  pmt_test_assert_task_succeeded (outer);
+  g_assert_true (held.sub_done);
+  pmt_test_assert_task_succeeded (limited);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 1);
+
+  pmt_test_shutdown_pool (pool);
+  pmt_test_gate_clear (&held.gate);
+}
+
 /* A pool made from properties, as bindings make it, is registered and
  * refuses a name in use like pmt_pool_new(). */
 static void
@@ -2831,6 +2886,8 @@ main (int   argc,
                         test_nested_map_sibling, WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded ("/pmt/pool/nested/map-sibling-cross-chunks", &map_sibling_cross_chunks,
                         test_nested_map_sibling, WATCHDOG_TIMEOUT_USEC);
+  pmt_test_add_guarded_func ("/pmt/pool/nested/held-limiter", test_nested_held_limiter,
+                             WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/nested/wait-self-is-critical", test_nested_wait_self,
                              WATCHDOG_TIMEOUT_USEC);
   pmt_test_add_guarded_func ("/pmt/pool/registry/min-workers-by-properties",

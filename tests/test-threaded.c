@@ -1510,6 +1510,53 @@ test_limiter_blocking_released (Fixture       *fixture,
   g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
 }
 
+/* Runs inside pmt_threaded_call(), in the calling thread: the pool
+ * notifies n-submitted there, right after the push.  Waiting for the
+ * pool's work makes the task done before the call returns. */
+static void
+wait_for_pool_work (PmtPool    *pool,
+                    GParamSpec *pspec,
+                    gpointer    user_data)
+{
+  g_assert_true (pmt_pool_wait_completion (pool, SAFETY_TIMEOUT_USEC, FALSE));
+}
+
+/* A blocking limiter is released once, and the call lets go of its
+ * reference to it, also when the task is done before the call could
+ * hand it the limiter (found by the model tests: the limiter leaked). */
+static void
+test_limiter_blocking_done_at_once (void)
+{
+  PmtLimiter *limiter = pmt_limiter_new (1);
+  g_autoptr(PmtPool) pool = pmt_test_new_pool (NULL, 1);
+  g_autoptr(PmtThreaded) threaded = pmt_threaded_new (pmt_test_return_index_func,
+                                                      GUINT_TO_POINTER (7), NULL);
+  g_autoptr(PmtTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  gulong handler;
+
+  /* The pool notifies before it starts workers for the task: one must
+   * be there already. */
+  pmt_pool_set_min_workers (pool, 1);
+  pmt_threaded_set_pool (threaded, pool);
+  pmt_threaded_set_limiter (threaded, limiter, TRUE);
+  handler = g_signal_connect (pool, "notify::n-submitted", G_CALLBACK (wait_for_pool_work), NULL);
+
+  task = pmt_threaded_call (threaded, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (pmt_task_is_done (task));
+  g_assert_cmpint (pmt_test_task_get_int (task), ==, 7);
+  g_signal_handler_disconnect (pool, handler);
+  g_assert_cmpuint (pmt_limiter_get_available (limiter), ==, 1);
+
+  g_clear_object (&task);
+  g_clear_object (&threaded);
+  g_assert_true (pmt_pool_shutdown (pool, PMT_SHUTDOWN_NONE, SAFETY_TIMEOUT_USEC));
+  g_object_add_weak_pointer (G_OBJECT (limiter), (gpointer *) &limiter);
+  g_object_unref (limiter);
+  g_assert_null (limiter);
+}
+
 static void
 test_programming_errors (void)
 {
@@ -1630,6 +1677,8 @@ main (int   argc,
               fixture_setup_shut, test_limiter_blocking, fixture_teardown);
   g_test_add ("/pmt/threaded/limiter/blocking-released", Fixture, NULL,
               fixture_setup_shut, test_limiter_blocking_released, fixture_teardown);
+  g_test_add_func ("/pmt/threaded/limiter/blocking-done-at-once",
+                   test_limiter_blocking_done_at_once);
   g_test_add_func ("/pmt/threaded/programming-errors", test_programming_errors);
 
   g_test_add_func ("/pmt/threaded/bare/call-is-critical", test_bare_threaded);
