@@ -332,7 +332,7 @@ def bench_processes(args):
     workers = 2
     calls = 4 if args.quick else 16
     seconds = 0.01 if args.quick else 0.2
-    rounds = 5
+    rounds = args.rounds
     count = calibrate_spin(seconds)
     print()
     print('Process pools: %d calls of a CPU-bound pure-Python function (%.2f s each here)'
@@ -390,7 +390,9 @@ def parse_args(argv):
     parser.add_argument('--quick', action='store_true',
                         help='a smoke run with tiny sizes')
     parser.add_argument('--no-processes', action='store_true',
-                        help='skip the process pool table')
+                        help='skip the process pool tables')
+    parser.add_argument('--processes-only', action='store_true',
+                        help='only the process pool tables')
     args = parser.parse_args(argv)
     if args.tasks is None:
         args.tasks = 40 if args.quick else 10000
@@ -405,6 +407,9 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    if args.processes_only:
+        bench_processes(args)
+        return 0
     n, workers, rounds = args.tasks, args.workers, args.rounds
 
     print('Pmt Python benchmark: %d tasks per timing, median and min–max of %d rounds%s'
