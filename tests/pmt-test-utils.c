@@ -949,6 +949,25 @@ pmt_test_assert_task_cancelled (PmtTask *task)
 }
 
 /**
+ * pmt_test_task_get_bytes:
+ * @task: a task that succeeded with a #GBytes, as a command task does
+ *
+ * Asserts that @task's result holds a #GBytes and returns it.
+ *
+ * Returns: (transfer none): the bytes, owned by @task
+ */
+GBytes *
+pmt_test_task_get_bytes (PmtTask *task)
+{
+  const GValue *result = pmt_task_get_result (task);
+
+  g_assert_nonnull (result);
+  g_assert_true (G_VALUE_HOLDS (result, G_TYPE_BYTES));
+
+  return g_value_get_boxed (result);
+}
+
+/**
  * pmt_test_worker_stop_and_join:
  * @worker: a worker
  *

@@ -142,6 +142,7 @@ void      pmt_test_count_notify           (gpointer        user_data);
 void      pmt_test_return_index_func      (PmtTask        *task,
                                            gpointer        user_data);
 gint64    pmt_test_task_get_int           (PmtTask        *task);
+GBytes   *pmt_test_task_get_bytes         (PmtTask        *task);
 void      pmt_test_assert_task_succeeded  (PmtTask        *task);
 void      pmt_test_assert_task_cancelled  (PmtTask        *task);
 void      pmt_test_worker_stop_and_join   (PmtWorker      *worker);

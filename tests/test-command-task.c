@@ -57,17 +57,6 @@ run_on_worker (PmtTask *task)
   pmt_test_worker_stop_and_join (worker);
 }
 
-static GBytes *
-get_output (PmtTask *task)
-{
-  const GValue *result = pmt_task_get_result (task);
-
-  g_assert_nonnull (result);
-  g_assert_true (G_VALUE_HOLDS (result, G_TYPE_BYTES));
-
-  return g_value_get_boxed (result);
-}
-
 static void
 assert_output (PmtTask    *task,
                const char *expected)
@@ -79,7 +68,7 @@ assert_output (PmtTask    *task,
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
   g_assert_null (pmt_task_get_error (task));
 
-  out = get_output (task);
+  out = pmt_test_task_get_bytes (task);
   g_assert_nonnull (out);
   data = g_bytes_get_data (out, &size);
   g_assert_cmpmem (data, size, expected, strlen (expected));
@@ -226,8 +215,8 @@ test_success_binary_output (void)
 
   run_on_worker (task);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-  g_assert_cmpmem (g_bytes_get_data (get_output (task), NULL),
-                   g_bytes_get_size (get_output (task)), "a\0b\n", 4);
+  g_assert_cmpmem (g_bytes_get_data (pmt_test_task_get_bytes (task), NULL),
+                   g_bytes_get_size (pmt_test_task_get_bytes (task)), "a\0b\n", 4);
 }
 
 static void
@@ -272,7 +261,7 @@ test_stdin_large (void)
 
   run_on_worker (task);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-  g_assert_true (g_bytes_equal (get_output (task), input));
+  g_assert_true (g_bytes_equal (pmt_test_task_get_bytes (task), input));
 }
 
 /* Without stdin bytes the child reads end of file at once, never the
@@ -305,7 +294,7 @@ test_cwd (void)
   run_on_worker (task);
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
 
-  out = get_output (task);
+  out = pmt_test_task_get_bytes (task);
   printed = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
   g_strchomp (printed);
   real_printed = realpath (printed, NULL);
@@ -734,7 +723,7 @@ record_output_cb (PmtTask  *task,
                   gpointer  user_data)
 {
   CallbackData *data = user_data;
-  GBytes *out = get_output (task);
+  GBytes *out = pmt_test_task_get_bytes (task);
 
   g_mutex_lock (&data->mutex);
   g_string_append_len (data->order, g_bytes_get_data (out, NULL), g_bytes_get_size (out));
@@ -892,7 +881,7 @@ completed_cb (PmtTask  *task,
   CompletedData *data = user_data;
 
   data->thread = g_thread_self ();
-  data->out = g_bytes_ref (get_output (task));
+  data->out = g_bytes_ref (pmt_test_task_get_bytes (task));
   data->n_emissions++;
 }
 
@@ -1291,7 +1280,7 @@ test_ends_when_child_exits (void)
   g_assert_true (pmt_task_wait (task, SAFETY_TIMEOUT_USEC));
 
   g_assert_cmpint (pmt_task_get_state (task), ==, PMT_TASK_STATE_SUCCEEDED);
-  out = get_output (task);
+  out = pmt_test_task_get_bytes (task);
   text = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
   g_strchomp (text);
   g_assert_true (g_ascii_string_to_unsigned (text, 10, 2, G_MAXINT, &grandchild, NULL));

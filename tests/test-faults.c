@@ -345,17 +345,6 @@ test_threads_every_third (void)
 
 /* Commands {{{1 */
 
-static GBytes *
-get_output (PmtTask *task)
-{
-  const GValue *result = pmt_task_get_result (task);
-
-  g_assert_nonnull (result);
-  g_assert_true (G_VALUE_HOLDS (result, G_TYPE_BYTES));
-
-  return g_value_get_boxed (result);
-}
-
 static PmtTask *
 run_command_in (PmtPool            *pool,
                 const char * const *argv)
@@ -456,7 +445,7 @@ test_commands_megabytes_both_ways (void)
   const GError *error;
 
   pmt_test_assert_task_succeeded (good);
-  out = get_output (good);
+  out = pmt_test_task_get_bytes (good);
   g_assert_cmpuint (g_bytes_get_size (out), ==, megabytes << 20);
   g_assert_cmpint (((const char *) g_bytes_get_data (out, NULL))[(megabytes << 20) - 1], ==, 'o');
 
@@ -485,7 +474,7 @@ test_commands_grandchild_holds_stdout (void)
   guint64 grandchild = 0;
 
   pmt_test_assert_task_succeeded (task);
-  out = get_output (task);
+  out = pmt_test_task_get_bytes (task);
   data = g_bytes_get_data (out, &size);
   g_assert_cmpuint (size, >, 1048577);
   for (gsize i = 0; i < 1048576; i++)
@@ -512,7 +501,7 @@ test_commands_closes_its_pipes (void)
   g_autoptr(PmtTask) bad = run_command_in (pool, failing);
 
   pmt_test_assert_task_succeeded (good);
-  g_assert_cmpuint (g_bytes_get_size (get_output (good)), ==, 0);
+  g_assert_cmpuint (g_bytes_get_size (pmt_test_task_get_bytes (good)), ==, 0);
   g_assert_cmpint (pmt_task_get_state (bad), ==, PMT_TASK_STATE_FAILED);
   g_assert_error (pmt_task_get_error (bad), PMT_ERROR, PMT_ERROR_COMMAND_FAILED);
   g_assert_nonnull (strstr (pmt_task_get_error (bad)->message, "2"));

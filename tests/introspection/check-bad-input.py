@@ -16,6 +16,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import tap  # noqa: E402  (beside this script)
+
 CORE = '{http://www.gtk.org/introspection/core/1.0}'
 C = '{http://www.gtk.org/introspection/c/1.0}'
 CALLABLES = {CORE + 'function', CORE + 'method', CORE + 'constructor'}
@@ -52,14 +54,7 @@ def main():
         results.append(('bad-input case %s is for a function of the GIR' % name,
                         'not in the GIR: remove or rename the entry'))
 
-    print('1..%d' % len(results))
-    failed = 0
-    for number, (name, problem) in enumerate(results, start=1):
-        print('%s %d - %s' % ('not ok' if problem else 'ok', number, name))
-        if problem:
-            print('# %s' % problem)
-            failed += 1
-    return 1 if failed else 0
+    return tap.report(results)
 
 
 if __name__ == '__main__':
