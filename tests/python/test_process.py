@@ -756,7 +756,12 @@ def test_child_output_reaches_stdout_at_exit():
 # The seed's decorator examples, multi-process ---------------------------------
 
 def run_seed_block(block):
-    return run_script('seed_decorators.py', block).stdout.splitlines()
+    # Buffered output: print(..., flush=True) is then one write(), and the
+    # lines of children sharing the pipe stay whole (unbuffered, the text
+    # and its newline are written apart and may interleave).
+    env = dict(os.environ)
+    env.pop('PYTHONUNBUFFERED', None)
+    return run_script('seed_decorators.py', block, env=env).stdout.splitlines()
 
 
 def test_seed_block_08_processed():
