@@ -8,7 +8,7 @@ import weakref
 
 import gi
 gi.require_version('Pmt', '1.0')
-from gi.repository import Pmt  # noqa: E402
+from gi.repository import GObject, Pmt  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -34,6 +34,18 @@ def wait_until(predicate, timeout=SAFETY):
         gc.collect()
         time.sleep(0.01)
     return True
+
+
+def wait_cancelled(task, timeout=SAFETY):
+    """Waits, in a task function, for ``task``'s cancellable to fire."""
+    cancellable = task.get_cancellable()
+    fired = threading.Event()
+    # GObject's connect: Gio.Cancellable has a connect() of its own.
+    handler = GObject.Object.connect(cancellable, 'cancelled', lambda *unused: fired.set())
+    try:
+        return cancellable.is_cancelled() or fired.wait(timeout)
+    finally:
+        GObject.Object.disconnect(cancellable, handler)
 
 
 def assert_freed(ref: weakref.ref, what='object'):

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from conftest import SAFETY, Gate, wait_until
+from conftest import SAFETY, Gate, wait_cancelled, wait_until
 
-from gi.repository import GLib, GObject, Pmt
+from gi.repository import GLib, Pmt
 
 NEVER_RETRIEVED = 'exception was never retrieved'
 
@@ -26,18 +26,6 @@ class Boom(Exception):
 
 def raise_boom(*args):
     raise Boom(*args)
-
-
-def wait_cancelled(task, timeout=SAFETY):
-    """Waits, in a task function, for ``task``'s cancellable to fire."""
-    cancellable = task.get_cancellable()
-    fired = threading.Event()
-    # GObject's connect: Gio.Cancellable has a connect() of its own.
-    handler = GObject.Object.connect(cancellable, 'cancelled', lambda *unused: fired.set())
-    try:
-        return cancellable.is_cancelled() or fired.wait(timeout)
-    finally:
-        GObject.Object.disconnect(cancellable, handler)
 
 
 @pytest.fixture
