@@ -829,7 +829,8 @@ pmt_pool_class_init (PmtPoolClass *klass)
   properties[PMT_POOL_PROP_MIN_WORKERS] =
     g_param_spec_uint ("min-workers", NULL, NULL,
                        0, G_MAXUINT, 0,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS);
 
   /**
    * PmtPool:idle-timeout:
@@ -840,7 +841,8 @@ pmt_pool_class_init (PmtPoolClass *klass)
   properties[PMT_POOL_PROP_IDLE_TIMEOUT] =
     g_param_spec_int64 ("idle-timeout", NULL, NULL,
                         -1, G_MAXINT64, DEFAULT_IDLE_TIMEOUT,
-                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS);
 
   /**
    * PmtPool:main-context:
@@ -852,7 +854,8 @@ pmt_pool_class_init (PmtPoolClass *klass)
   properties[PMT_POOL_PROP_MAIN_CONTEXT] =
     g_param_spec_boxed ("main-context", NULL, NULL,
                         G_TYPE_MAIN_CONTEXT,
-                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS);
 
   for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
     properties[counters[i].prop] =

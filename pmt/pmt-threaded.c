@@ -509,16 +509,17 @@ new_pool_locked (PmtThreaded  *self,
                  const char   *name,
                  GError      **error)
 {
-  PmtPool *pool = pmt_pool_new (name, self->pool_max_workers, error);
+  guint max_workers = self->pool_max_workers;
 
-  if (pool != NULL)
-    g_object_set (pool,
-                  "main-context", self->main_context,
-                  "idle-timeout", self->pool_idle_timeout,
-                  "min-workers", self->pool_min_workers,
-                  NULL);
-
-  return pool;
+  /* Configured at construction: a named pool is in the registry, where
+   * other threads find and use it, once it is constructed. */
+  return g_initable_new (PMT_TYPE_POOL, NULL, error,
+                         "name", name,
+                         "max-workers", max_workers > 0 ? max_workers : MAX (g_get_num_processors (), 1),
+                         "main-context", self->main_context,
+                         "idle-timeout", self->pool_idle_timeout,
+                         "min-workers", self->pool_min_workers,
+                         NULL);
 }
 
 /* The named pool: the registry's, or a new one; a lost race for the name
