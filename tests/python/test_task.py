@@ -203,15 +203,19 @@ def test_cancel_a_finished_task(pool):
 
 def test_cancel_a_running_task_triggers_its_cancellable(pool):
     entered = threading.Event()
+    checked = threading.Event()
 
     def fn(TaskObject):
         entered.set()
         assert wait_cancelled(TaskObject)
+        # Not before cancel() returned: else it may be cancelled by then.
+        assert checked.wait(SAFETY)
         raise RuntimeError('noticed the cancellation')
 
     task = pool.submit(fn)
     assert entered.wait(SAFETY)
     assert task.cancel() is False        # it runs on until it notices
+    checked.set()
     assert task.wait(SAFETY)
     assert task.cancelled()
     assert task.get_state() == Pmt.TaskState.CANCELLED
